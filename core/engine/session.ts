@@ -1,0 +1,198 @@
+// One authenticated connection to a paired device: sends items and waits for their acknowledgement,
+// dispatches what arrives, keeps the channel alive, and notices when the other side has gone quiet.
+
+import type { Clock } from '../clock';
+import type { DeviceProfile } from '../protocol/device';
+import {
+  type ControlMessage,
+  encodeControlMessage,
+  type Item,
+  parseControlMessage,
+} from '../protocol/messages';
+import type { AuthenticatedPeer } from '../session/handshake';
+import type { MessageQueue } from '../session/message-queue';
+import type { Transport } from '../transport';
+
+export const PING_INTERVAL_MS = 15_000;
+/** Silence longer than this (no frame at all, not even a pong) means the channel is dead. */
+export const SILENCE_LIMIT_MS = 45_000;
+export const ACK_TIMEOUT_MS = 20_000;
+const MAX_IN_FLIGHT = 64;
+/** A peer that keeps sending garbage is disconnected; a single bad frame is only reported. */
+const MAX_BAD_FRAMES = 20;
+
+export interface SessionHandlers {
+  /** Resolves once the item is stored; only then is it acknowledged to the sender. */
+  onItem(id: string, sentAt: number, item: Item): Promise<void>;
+  onProfile(profile: DeviceProfile): void;
+  onUnpair(): void;
+  onBadFrame(error: string): void;
+  onClose(): void;
+}
+
+export interface SessionOptions {
+  transport: Transport;
+  queue: MessageQueue;
+  peer: AuthenticatedPeer;
+  transcript: Uint8Array;
+  clock: Clock;
+  newId(): string;
+  handlers: SessionHandlers;
+}
+
+export class DeliveryError extends Error {
+  override name = 'DeliveryError';
+}
+
+export class Session {
+  readonly peer: AuthenticatedPeer;
+  readonly transcript: Uint8Array;
+  readonly transport: Transport;
+  readonly #options: SessionOptions;
+  readonly #pending = new Map<
+    string,
+    { resolve: () => void; reject: (e: Error) => void; cancel: () => void }
+  >();
+  #lastHeard: number;
+  #badFrames = 0;
+  #closed = false;
+  #stopPing: () => void = () => {};
+
+  constructor(options: SessionOptions) {
+    this.#options = options;
+    this.peer = options.peer;
+    this.transcript = options.transcript;
+    this.transport = options.transport;
+    this.#lastHeard = options.clock.now();
+    options.transport.onClose(() => this.#shutdown());
+    options.queue.handOver((frame) => this.#receive(frame));
+    this.#schedulePing();
+  }
+
+  get isOpen(): boolean {
+    return !this.#closed && this.transport.isOpen;
+  }
+
+  sendItem(item: Item): Promise<void> {
+    if (!this.isOpen)
+      return Promise.reject(new DeliveryError('The connection closed before the item was sent.'));
+    if (this.#pending.size >= MAX_IN_FLIGHT) {
+      return Promise.reject(new DeliveryError('Too many items are still waiting to be confirmed.'));
+    }
+    const id = this.#options.newId();
+    return new Promise<void>((resolve, reject) => {
+      const cancel = this.#options.clock.setTimeout(() => {
+        this.#pending.delete(id);
+        reject(new DeliveryError('The other device did not confirm the item in time.'));
+      }, ACK_TIMEOUT_MS);
+      this.#pending.set(id, { resolve, reject, cancel });
+      try {
+        this.#send({ t: 'item', id, sentAt: this.#options.clock.now(), item });
+      } catch (error) {
+        cancel();
+        this.#pending.delete(id);
+        reject(error instanceof Error ? error : new DeliveryError(String(error)));
+      }
+    });
+  }
+
+  sendProfile(profile: DeviceProfile): void {
+    this.#trySend({ t: 'profile', name: profile.name, type: profile.type });
+  }
+
+  sendUnpair(): void {
+    this.#trySend({ t: 'unpair' });
+  }
+
+  close(): void {
+    this.transport.close();
+    this.#shutdown();
+  }
+
+  #send(message: ControlMessage): void {
+    this.transport.send(encodeControlMessage(message));
+  }
+
+  #trySend(message: ControlMessage): void {
+    try {
+      this.#send(message);
+    } catch {
+      // Closing is noticed through the transport's close event.
+    }
+  }
+
+  #receive(frame: string | Uint8Array): void {
+    this.#lastHeard = this.#options.clock.now();
+    if (typeof frame !== 'string') {
+      this.#bad('binary frames are not part of this protocol version');
+      return;
+    }
+    const parsed = parseControlMessage(frame);
+    if (!parsed.ok) {
+      this.#bad(parsed.error);
+      return;
+    }
+    const message = parsed.message;
+    const { handlers } = this.#options;
+    switch (message.t) {
+      case 'item':
+        handlers.onItem(message.id, message.sentAt, message.item).then(
+          () => this.#trySend({ t: 'item-ack', id: message.id }),
+          () => this.#bad('the item could not be stored'),
+        );
+        return;
+      case 'item-ack': {
+        const waiting = this.#pending.get(message.id);
+        if (!waiting) return;
+        this.#pending.delete(message.id);
+        waiting.cancel();
+        waiting.resolve();
+        return;
+      }
+      case 'profile':
+        handlers.onProfile({ name: message.name, type: message.type });
+        return;
+      case 'unpair':
+        handlers.onUnpair();
+        return;
+      case 'ping':
+        this.#trySend({ t: 'pong' });
+        return;
+      case 'pong':
+        return;
+      default:
+        // Handshake messages after authentication are not accepted again.
+        this.#bad(`unexpected "${message.t}" message after the handshake`);
+    }
+  }
+
+  #bad(error: string): void {
+    this.#options.handlers.onBadFrame(error);
+    if (++this.#badFrames > MAX_BAD_FRAMES) this.close();
+  }
+
+  #schedulePing(): void {
+    this.#stopPing = this.#options.clock.setTimeout(() => {
+      if (this.#closed) return;
+      if (this.#options.clock.now() - this.#lastHeard > SILENCE_LIMIT_MS) {
+        this.close();
+        return;
+      }
+      this.#trySend({ t: 'ping' });
+      this.#schedulePing();
+    }, PING_INTERVAL_MS);
+  }
+
+  #shutdown(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#stopPing();
+    this.#options.queue.dispose();
+    for (const [id, waiting] of this.#pending) {
+      this.#pending.delete(id);
+      waiting.cancel();
+      waiting.reject(new DeliveryError('The connection closed before the item was confirmed.'));
+    }
+    this.#options.handlers.onClose();
+  }
+}

@@ -1,0 +1,33 @@
+// Handshake failures in words a user can act on. A verification failure is worded the same on both
+// sides, because either side may be the one that detects it.
+
+import type { HandshakeError } from './handshake';
+
+export const VERIFICATION_FAILED =
+  'The connection could not be verified, so DirectDrop closed it. Someone between the devices may be interfering; try again on a network you trust.';
+
+export function describeHandshakeFailure(error: HandshakeError): string {
+  switch (error.reason) {
+    case 'bad-proof':
+    case 'wrong-device':
+      return VERIFICATION_FAILED;
+    case 'not-paired':
+      return 'The other device no longer has this device paired. Pair them again to send.';
+    case 'pairing-expired':
+      return 'This pairing code has expired. Show a new code on the desktop and scan it again.';
+    case 'pairing-used':
+      return 'This pairing code was already used. Show a new code on the desktop and scan it again.';
+    case 'pairing-unknown':
+      return 'This pairing code is not valid any more. Show a new code on the desktop and scan it again.';
+    case 'version':
+      return 'The other device runs an incompatible version of DirectDrop. Update both devices.';
+    case 'timeout':
+      return 'The other device did not answer in time.';
+    case 'duplicate':
+      return 'The devices connected to each other twice at once; one connection was kept.';
+    case 'closed':
+      return 'The connection closed before the devices could verify each other.';
+    case 'protocol':
+      return 'The other device sent something DirectDrop does not understand, so the connection was closed.';
+  }
+}

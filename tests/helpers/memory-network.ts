@@ -1,0 +1,169 @@
+// An in-memory signalling server and data channels implementing core's PeerNetwork and Transport, for
+// fast tests of the engine. Each connection gets fresh "DTLS fingerprints"; a test can plant a relay in
+// the middle (as a compromised server could) to check that the handshake notices.
+
+import { randomBytes } from 'node:crypto';
+import {
+  type ConnectionPath,
+  type DtlsFingerprints,
+  type NetworkStatus,
+  type PeerNetwork,
+  PeerUnavailableError,
+  type Transport,
+} from '../../core/transport';
+
+type Frame = string | Uint8Array;
+
+function newFingerprint(): string {
+  return `sha-256 ${[...randomBytes(32)].map((b) => b.toString(16).padStart(2, '0').toUpperCase()).join(':')}`;
+}
+
+export class MemoryTransport implements Transport {
+  #listeners = new Set<(frame: Frame) => void>();
+  #closeListeners = new Set<() => void>();
+  #held: Frame[] = [];
+  #open = true;
+  other: MemoryTransport | undefined;
+  sent: Frame[] = [];
+
+  constructor(
+    readonly remotePeerId: string,
+    readonly initiator: boolean,
+    readonly ownFingerprints: DtlsFingerprints,
+  ) {}
+
+  get isOpen(): boolean {
+    return this.#open;
+  }
+
+  async fingerprints(): Promise<DtlsFingerprints> {
+    return this.ownFingerprints;
+  }
+
+  async path(): Promise<ConnectionPath> {
+    return 'lan';
+  }
+
+  send(data: Frame): void {
+    if (!this.#open) throw new Error('channel closed');
+    this.sent.push(data);
+    const other = this.other;
+    queueMicrotask(() => other?.deliver(data));
+  }
+
+  deliver(frame: Frame): void {
+    if (!this.#open) return;
+    if (this.#listeners.size === 0) {
+      this.#held.push(frame);
+      return;
+    }
+    for (const listener of this.#listeners) listener(frame);
+  }
+
+  onMessage(listener: (frame: Frame) => void): () => void {
+    this.#listeners.add(listener);
+    for (const frame of this.#held.splice(0)) listener(frame);
+    return () => this.#listeners.delete(listener);
+  }
+
+  onClose(listener: () => void): () => void {
+    this.#closeListeners.add(listener);
+    return () => this.#closeListeners.delete(listener);
+  }
+
+  close(): void {
+    if (!this.#open) return;
+    this.#open = false;
+    for (const listener of this.#closeListeners) listener();
+    const other = this.other;
+    queueMicrotask(() => other?.close());
+  }
+}
+
+/** Links two transports as the two ends of one channel with one certificate per end. */
+export function channelPair(
+  initiatorPeerId: string,
+  responderPeerId: string,
+): [MemoryTransport, MemoryTransport] {
+  const a = newFingerprint();
+  const b = newFingerprint();
+  const initiator = new MemoryTransport(responderPeerId, true, { local: a, remote: b });
+  const responder = new MemoryTransport(initiatorPeerId, false, { local: b, remote: a });
+  initiator.other = responder;
+  responder.other = initiator;
+  return [initiator, responder];
+}
+
+export class MemoryHub {
+  readonly peers = new Map<string, MemoryNetwork>();
+  /** When set, connections to this peer id are handed to the interceptor instead (a hostile server). */
+  interceptors = new Map<string, (from: MemoryNetwork) => Promise<Transport>>();
+
+  network(peerId: string): MemoryNetwork {
+    return new MemoryNetwork(this, peerId);
+  }
+}
+
+export class MemoryNetwork implements PeerNetwork {
+  status: NetworkStatus = 'online';
+  problem: string | undefined;
+  #statusListeners = new Set<(s: NetworkStatus) => void>();
+  #incomingListeners = new Set<(t: Transport) => void>();
+  #idRejectedListeners = new Set<() => void>();
+  transports: MemoryTransport[] = [];
+
+  constructor(
+    readonly hub: MemoryHub,
+    readonly localPeerId: string,
+  ) {
+    hub.peers.set(localPeerId, this);
+  }
+
+  onStatus(listener: (s: NetworkStatus) => void): () => void {
+    this.#statusListeners.add(listener);
+    return () => this.#statusListeners.delete(listener);
+  }
+
+  onIncoming(listener: (t: Transport) => void): () => void {
+    this.#incomingListeners.add(listener);
+    return () => this.#incomingListeners.delete(listener);
+  }
+
+  onIdRejected(listener: () => void): () => void {
+    this.#idRejectedListeners.add(listener);
+    return () => this.#idRejectedListeners.delete(listener);
+  }
+
+  async connect(remotePeerId: string): Promise<Transport> {
+    if (this.status !== 'online') throw new Error('not connected to the server');
+    const intercept = this.hub.interceptors.get(remotePeerId);
+    if (intercept) return intercept(this);
+    const remote = this.hub.peers.get(remotePeerId);
+    if (!remote || remote.status !== 'online') throw new PeerUnavailableError(remotePeerId);
+    const [mine, theirs] = channelPair(this.localPeerId, remotePeerId);
+    this.transports.push(mine);
+    remote.transports.push(theirs);
+    queueMicrotask(() => remote.accept(theirs));
+    return mine;
+  }
+
+  accept(transport: Transport): void {
+    for (const listener of this.#incomingListeners) listener(transport);
+  }
+
+  setStatus(status: NetworkStatus): void {
+    this.status = status;
+    for (const listener of this.#statusListeners) listener(status);
+  }
+
+  /** Simulates losing the network: every channel drops and the server forgets us. */
+  goOffline(): void {
+    this.setStatus('offline');
+    for (const t of this.transports) t.close();
+  }
+
+  close(): void {
+    this.goOffline();
+    if (this.hub.peers.get(this.localPeerId) === this) this.hub.peers.delete(this.localPeerId);
+  }
+}
