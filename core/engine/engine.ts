@@ -613,6 +613,7 @@ export class Engine {
     this.#retries.delete(peer.deviceId);
     const waiters = this.#sessionWaiters.get(peer.deviceId);
     this.#sessionWaiters.delete(peer.deviceId);
+    session.start();
     for (const resolve of waiters ?? []) resolve(session);
     this.#changed();
     return session;

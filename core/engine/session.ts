@@ -64,8 +64,16 @@ export class Session {
     this.transcript = options.transcript;
     this.transport = options.transport;
     this.#lastHeard = options.clock.now();
-    options.transport.onClose(() => this.#shutdown());
-    options.queue.handOver((frame) => this.#receive(frame));
+  }
+
+  /** Begins receiving: called once the owner has registered the session, as frames may already be queued. */
+  start(): void {
+    this.#options.transport.onClose(() => this.#shutdown());
+    if (!this.#options.transport.isOpen) {
+      this.#shutdown();
+      return;
+    }
+    this.#options.queue.handOver((frame) => this.#receive(frame));
     this.#schedulePing();
   }
 
