@@ -139,7 +139,7 @@ export class MemoryNetwork implements PeerNetwork {
     const intercept = this.hub.interceptors.get(remotePeerId);
     if (intercept) return intercept(this);
     const remote = this.hub.peers.get(remotePeerId);
-    if (!remote || remote.status !== 'online') throw new PeerUnavailableError(remotePeerId);
+    if (remote?.status !== 'online') throw new PeerUnavailableError(remotePeerId);
     const [mine, theirs] = channelPair(this.localPeerId, remotePeerId);
     this.transports.push(mine);
     remote.transports.push(theirs);

@@ -1,0 +1,372 @@
+// The only module that touches PeerJS. It turns a PeerJS Peer into core's PeerNetwork (status, incoming
+// and outgoing connections, reconnection to the signalling server with backoff) and a DataConnection into
+// core's Transport (raw frames, DTLS fingerprints from the negotiated SDP, the ICE path actually used).
+
+import { type DataConnection, Peer, type PeerError } from 'peerjs';
+import { backoffDelay, SIGNALLING_BACKOFF } from '../core/backoff';
+import type { Clock } from '../core/clock';
+import { MAX_QUEUED_MESSAGES } from '../core/protocol/limits';
+import { fingerprintFromSdp } from '../core/session/fingerprint';
+import {
+  type ConnectionPath,
+  type DtlsFingerprints,
+  type NetworkStatus,
+  type PeerNetwork,
+  PeerUnavailableError,
+  type Transport,
+  type Unsubscribe,
+} from '../core/transport';
+
+const CONNECT_WATCHDOG_MS = 10_000;
+
+export interface SignallingServer {
+  host: string;
+  port: number;
+  secure: boolean;
+  /** Where the PeerServer is mounted, e.g. "/peerjs". */
+  path: string;
+}
+
+export interface PeerJsNetworkOptions {
+  server: SignallingServer;
+  iceServers: RTCIceServer[];
+  credentials: { peerId: string; token: string };
+  clock: Clock;
+  random?: () => number;
+}
+
+/** Parses "https://host:port" (the address users configure) into PeerJS's connection settings. */
+export function signallingServerFromUrl(url: string, path = '/peerjs'): SignallingServer {
+  const parsed = new URL(url);
+  const secure = parsed.protocol === 'https:';
+  if (!secure && parsed.protocol !== 'http:')
+    throw new Error(`The server address must start with http:// or https://`);
+  return {
+    host: parsed.hostname,
+    port: parsed.port ? Number(parsed.port) : secure ? 443 : 80,
+    secure,
+    path,
+  };
+}
+
+type Listener<T> = (value: T) => void;
+
+function subscribe<T>(set: Set<Listener<T>>, listener: Listener<T>): Unsubscribe {
+  set.add(listener);
+  return () => set.delete(listener);
+}
+
+export class PeerJsNetwork implements PeerNetwork {
+  readonly localPeerId: string;
+  #status: NetworkStatus = 'connecting';
+  #problem: string | undefined;
+  #peer: Peer;
+  #closed = false;
+  #attempt = 0;
+  #cancelReconnect: (() => void) | undefined;
+  #cancelWatchdog: () => void = () => {};
+  readonly #statusListeners = new Set<Listener<NetworkStatus>>();
+  readonly #incomingListeners = new Set<Listener<Transport>>();
+  readonly #idRejectedListeners = new Set<Listener<void>>();
+  readonly #pending = new Map<string, Set<(error: Error) => void>>();
+
+  constructor(private readonly options: PeerJsNetworkOptions) {
+    this.localPeerId = options.credentials.peerId;
+    this.#peer = this.#createPeer();
+    this.#armWatchdog();
+  }
+
+  get status(): NetworkStatus {
+    return this.#status;
+  }
+
+  get problem(): string | undefined {
+    return this.#problem;
+  }
+
+  onStatus(listener: Listener<NetworkStatus>): Unsubscribe {
+    return subscribe(this.#statusListeners, listener);
+  }
+
+  onIncoming(listener: Listener<Transport>): Unsubscribe {
+    return subscribe(this.#incomingListeners, listener);
+  }
+
+  onIdRejected(listener: () => void): Unsubscribe {
+    return subscribe(this.#idRejectedListeners, listener);
+  }
+
+  connect(remotePeerId: string, timeoutMs: number): Promise<Transport> {
+    if (this.#status !== 'online') return Promise.reject(new Error('not connected to the signalling server'));
+    const connection = this.#peer.connect(remotePeerId, { reliable: true, serialization: 'raw' });
+    if (!connection) return Promise.reject(new Error('not connected to the signalling server'));
+    return new Promise<Transport>((resolve, reject) => {
+      const failures = this.#pending.get(remotePeerId) ?? new Set();
+      this.#pending.set(remotePeerId, failures);
+      const settle = () => {
+        cancelTimer();
+        failures.delete(fail);
+        if (failures.size === 0) this.#pending.delete(remotePeerId);
+        connection.off('open', opened);
+        connection.off('error', fail);
+        connection.off('close', closed);
+      };
+      const fail = (error: Error) => {
+        settle();
+        connection.close();
+        reject(error);
+      };
+      const opened = () => {
+        settle();
+        resolve(new PeerJsTransport(connection, true));
+      };
+      const closed = () => fail(new Error('the connection closed while opening'));
+      const cancelTimer = this.options.clock.setTimeout(
+        () => fail(new Error('the other device did not answer in time')),
+        timeoutMs,
+      );
+      failures.add(fail);
+      connection.on('open', opened);
+      connection.on('error', fail);
+      connection.on('close', closed);
+    });
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#cancelReconnect?.();
+    this.#cancelWatchdog();
+    for (const [peerId, failures] of this.#pending) {
+      for (const fail of failures) fail(new PeerUnavailableError(peerId));
+    }
+    this.#peer.destroy();
+    this.#setStatus('offline');
+  }
+
+  #createPeer(): Peer {
+    const { server, credentials, iceServers } = this.options;
+    const peer = new Peer(credentials.peerId, {
+      host: server.host,
+      port: server.port,
+      secure: server.secure,
+      path: server.path,
+      key: 'peerjs',
+      token: credentials.token,
+      config: { iceServers },
+      debug: 0,
+    });
+    peer.on('open', () => {
+      if (peer !== this.#peer) return;
+      this.#cancelWatchdog();
+      this.#attempt = 0;
+      this.#problem = undefined;
+      this.#setStatus('online');
+    });
+    peer.on('connection', (connection) => this.#acceptWhenOpen(connection));
+    peer.on('disconnected', () => {
+      if (peer !== this.#peer || this.#closed) return;
+      this.#setStatus('offline');
+      this.#scheduleReconnect();
+    });
+    peer.on('close', () => {
+      if (peer !== this.#peer || this.#closed) return;
+      this.#setStatus('offline');
+      this.#scheduleReconnect();
+    });
+    peer.on('error', (error) => this.#onError(peer, error));
+    return peer;
+  }
+
+  #onError(peer: Peer, error: PeerError<string>): void {
+    if (peer !== this.#peer || this.#closed) return;
+    switch (error.type) {
+      case 'peer-unavailable': {
+        const peerId = /peer (\S+)$/.exec(error.message)?.[1];
+        const failures = peerId ? this.#pending.get(peerId) : undefined;
+        for (const fail of [...(failures ?? [])]) fail(new PeerUnavailableError(peerId ?? ''));
+        return;
+      }
+      case 'unavailable-id':
+        this.#problem = 'this device’s signalling id is in use elsewhere';
+        for (const listener of this.#idRejectedListeners) listener();
+        return;
+      case 'network':
+      case 'socket-error':
+      case 'socket-closed':
+      case 'server-error':
+        this.#problem = 'the server cannot be reached';
+        this.#setStatus('offline');
+        return;
+      default:
+        this.#problem = error.message;
+    }
+  }
+
+  #scheduleReconnect(): void {
+    if (this.#cancelReconnect || this.#closed) return;
+    this.#attempt += 1;
+    const delay = backoffDelay(this.#attempt, SIGNALLING_BACKOFF, this.options.random ?? Math.random);
+    this.#cancelReconnect = this.options.clock.setTimeout(() => {
+      this.#cancelReconnect = undefined;
+      if (this.#closed) return;
+      this.#setStatus('connecting');
+      this.#armWatchdog();
+      if (this.#peer.destroyed) {
+        this.#peer = this.#createPeer();
+      } else if (this.#peer.disconnected) {
+        this.#peer.reconnect();
+      }
+    }, delay);
+  }
+
+  /**
+   * A server may accept the socket and never say OPEN (PeerServer does so when a client returns before its
+   * old socket timed out). Rather than wait forever, start over with a fresh socket.
+   */
+  #armWatchdog(): void {
+    this.#cancelWatchdog();
+    this.#cancelWatchdog = this.options.clock.setTimeout(() => {
+      if (this.#closed || this.#status === 'online') return;
+      this.#problem = 'the server did not answer';
+      this.#peer.destroy();
+      this.#setStatus('offline');
+      this.#scheduleReconnect();
+    }, CONNECT_WATCHDOG_MS);
+  }
+
+  #acceptWhenOpen(connection: DataConnection): void {
+    if (connection.serialization !== 'raw' || !connection.reliable) {
+      // Not a DirectDrop client: it would speak another framing.
+      connection.close();
+      return;
+    }
+    const cancelTimer = this.options.clock.setTimeout(() => connection.close(), 30_000);
+    connection.once('open', () => {
+      cancelTimer();
+      const transport = new PeerJsTransport(connection, false);
+      for (const listener of this.#incomingListeners) listener(transport);
+    });
+    connection.once('close', cancelTimer);
+  }
+
+  #setStatus(status: NetworkStatus): void {
+    if (this.#status === status) return;
+    this.#status = status;
+    for (const listener of [...this.#statusListeners]) listener(status);
+  }
+}
+
+export class PeerJsTransport implements Transport {
+  readonly remotePeerId: string;
+  readonly #connection: DataConnection;
+  readonly #channel: RTCDataChannel;
+  readonly #messageListeners = new Set<Listener<string | Uint8Array>>();
+  readonly #closeListeners = new Set<Listener<void>>();
+  #held: Array<string | Uint8Array> = [];
+  #open = true;
+
+  constructor(
+    connection: DataConnection,
+    readonly initiator: boolean,
+  ) {
+    this.#connection = connection;
+    this.#channel = connection.dataChannel;
+    this.remotePeerId = connection.peer;
+    connection.on('data', (data) => this.#deliver(data));
+    connection.on('close', () => this.#closed());
+  }
+
+  get isOpen(): boolean {
+    return this.#open && this.#channel.readyState === 'open';
+  }
+
+  async fingerprints(): Promise<DtlsFingerprints> {
+    const pc = this.#connection.peerConnection;
+    const local = pc?.localDescription?.sdp ? fingerprintFromSdp(pc.localDescription.sdp) : undefined;
+    const remote = pc?.remoteDescription?.sdp ? fingerprintFromSdp(pc.remoteDescription.sdp) : undefined;
+    if (!local || !remote) throw new Error('the connection has no DTLS fingerprints');
+    return { local, remote };
+  }
+
+  async path(): Promise<ConnectionPath> {
+    const pc = this.#connection.peerConnection;
+    if (!pc) return 'unknown';
+    return pathFromStats(await pc.getStats());
+  }
+
+  send(data: string | Uint8Array): void {
+    if (!this.isOpen) throw new Error('the connection is closed');
+    // Straight to the channel: PeerJS's own queue is unbounded, and flow control is ours.
+    if (typeof data === 'string') this.#channel.send(data);
+    else this.#channel.send(data as Uint8Array<ArrayBuffer>);
+  }
+
+  onMessage(listener: Listener<string | Uint8Array>): Unsubscribe {
+    this.#messageListeners.add(listener);
+    const held = this.#held;
+    this.#held = [];
+    for (const frame of held) listener(frame);
+    return () => this.#messageListeners.delete(listener);
+  }
+
+  onClose(listener: () => void): Unsubscribe {
+    return subscribe(this.#closeListeners, listener);
+  }
+
+  close(): void {
+    this.#connection.close();
+    this.#closed();
+  }
+
+  #deliver(data: unknown): void {
+    let frame: string | Uint8Array;
+    if (typeof data === 'string') frame = data;
+    else if (data instanceof ArrayBuffer) frame = new Uint8Array(data);
+    else if (ArrayBuffer.isView(data)) frame = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    else return;
+    if (this.#messageListeners.size === 0) {
+      if (this.#held.length >= MAX_QUEUED_MESSAGES) {
+        this.close();
+        return;
+      }
+      this.#held.push(frame);
+      return;
+    }
+    for (const listener of [...this.#messageListeners]) listener(frame);
+  }
+
+  #closed(): void {
+    if (!this.#open) return;
+    this.#open = false;
+    for (const listener of [...this.#closeListeners]) listener();
+  }
+}
+
+/** Reads the selected candidate pair: relayed if either end is a TURN relay, LAN if both are host candidates. */
+export function pathFromStats(stats: RTCStatsReport): ConnectionPath {
+  const all = new Map<string, Record<string, unknown>>();
+  stats.forEach((report: Record<string, unknown>) => {
+    all.set(String(report.id), report);
+  });
+  let pairId: string | undefined;
+  for (const report of all.values()) {
+    if (report.type === 'transport' && typeof report.selectedCandidatePairId === 'string') {
+      pairId = report.selectedCandidatePairId;
+    }
+  }
+  let pair = pairId ? all.get(pairId) : undefined;
+  if (!pair) {
+    pair = [...all.values()].find(
+      (r) => r.type === 'candidate-pair' && r.state === 'succeeded' && r.nominated,
+    );
+  }
+  if (!pair) return 'unknown';
+  const local = all.get(String(pair.localCandidateId));
+  const remote = all.get(String(pair.remoteCandidateId));
+  const types = [local?.candidateType, remote?.candidateType];
+  if (types.includes('relay')) return 'relay';
+  if (types.every((t) => t === 'host')) return 'lan';
+  if (types.every((t) => typeof t === 'string')) return 'internet';
+  return 'unknown';
+}
