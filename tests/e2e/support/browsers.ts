@@ -1,0 +1,85 @@
+// Launching the two "devices" of an end-to-end test: a desktop Chromium with the built extension loaded,
+// and a phone-sized Chromium with its own profile that shares nothing with the desktop.
+
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { type BrowserContext, chromium, type Page, type Worker } from '@playwright/test';
+
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const EXTENSION_DIR = resolve('.output/chrome-mv3');
+export const PHONE_USER_AGENT =
+  'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Mobile Safari/537.36';
+
+// Without the background-networking flags Chromium keeps dialling hosts this network cannot reach.
+const COMMON_ARGS = [
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
+
+export function newProfileDir(name: string): string {
+  return mkdtempSync(join(tmpdir(), `directdrop-${name}-`));
+}
+
+export interface Desktop {
+  context: BrowserContext;
+  worker: Worker;
+  extensionId: string;
+  profileDir: string;
+}
+
+export async function launchDesktop(profileDir = newProfileDir('desktop')): Promise<Desktop> {
+  const context = await chromium.launchPersistentContext(profileDir, {
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    ignoreDefaultArgs: ['--disable-extensions'],
+    viewport: { width: 1280, height: 800 },
+    args: [
+      ...COMMON_ARGS,
+      `--disable-extensions-except=${EXTENSION_DIR}`,
+      `--load-extension=${EXTENSION_DIR}`,
+    ],
+  });
+  const worker = context.serviceWorkers()[0] ?? (await context.waitForEvent('serviceworker'));
+  return { context, worker, extensionId: new URL(worker.url()).host, profileDir };
+}
+
+export async function launchPhone(
+  profileDir = newProfileDir('phone'),
+): Promise<{ context: BrowserContext; page: Page; profileDir: string }> {
+  const context = await chromium.launchPersistentContext(profileDir, {
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    viewport: { width: 390, height: 844 },
+    deviceScaleFactor: 2,
+    isMobile: true,
+    hasTouch: true,
+    userAgent: PHONE_USER_AGENT,
+    args: COMMON_ARGS,
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  return { context, page, profileDir };
+}
+
+/** Points the extension at the test's signalling server, as a user would in Options. */
+export async function configureExtension(desktop: Desktop, serverUrl: string): Promise<void> {
+  await desktop.worker.evaluate(async (url) => {
+    await chrome.storage.local.set({ settings: { serverUrl: url, iceServers: [], notifyOnReceive: true } });
+  }, serverUrl);
+}
+
+export async function openPopup(desktop: Desktop): Promise<Page> {
+  const page = await desktop.context.newPage();
+  await page.setViewportSize({ width: 400, height: 600 });
+  await page.goto(`chrome-extension://${desktop.extensionId}/popup.html`);
+  return page;
+}
+
+declare const chrome: {
+  storage: { local: { set(items: Record<string, unknown>): Promise<void> } };
+  runtime: { sendMessage(message: unknown): Promise<unknown> };
+};

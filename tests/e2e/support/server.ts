@@ -1,0 +1,16 @@
+// The real DirectDrop server (PeerServer + companion app), started in the test process on loopback so a
+// test can stop and restart it on the same port.
+
+import { resolve } from 'node:path';
+import { createDirectDropServer, type DirectDropServer } from '../../../server/app';
+import { loadConfig } from '../../../server/config';
+
+export async function startServer(port = 0): Promise<DirectDropServer> {
+  const config = loadConfig({
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    COMPANION_DIR: resolve('dist/companion'),
+    LOG_LEVEL: 'warn',
+  });
+  return createDirectDropServer(config);
+}

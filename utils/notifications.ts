@@ -1,0 +1,66 @@
+// Desktop notifications: what arrived (click to open the link or copy the text), what was sent, and
+// anything the user must know (an unverifiable connection, being unpaired). Notification ids carry the
+// item's identity, so a click still works after the service worker was stopped and restarted.
+
+import { browser } from 'wxt/browser';
+import type { EngineNotice } from '../core/engine/engine';
+import type { ReceivedItem } from '../core/engine/state-store';
+import { describeItem, isOpenableUrl } from '../core/items';
+
+const ICON = 'icon/128.png';
+
+export function receivedNotificationId(item: ReceivedItem): string {
+  return `item:${item.fromDeviceId}:${item.id}`;
+}
+
+export function parseReceivedNotificationId(id: string): { fromDeviceId: string; itemId: string } | undefined {
+  const match = /^item:([A-Za-z0-9_-]+):([A-Za-z0-9_-]+)$/.exec(id);
+  return match?.[1] && match[2] ? { fromDeviceId: match[1], itemId: match[2] } : undefined;
+}
+
+/** Whether clicking the notification opens a tab (http/https only) or copies text. */
+export function clickActionFor(item: ReceivedItem): { open: string } | { copy: string } {
+  const { item: content } = item;
+  if (content.kind === 'text') return { copy: content.text };
+  return isOpenableUrl(content.url) ? { open: content.url } : { copy: content.url };
+}
+
+export async function notify(id: string, title: string, message: string, buttons?: string[]): Promise<void> {
+  await browser.notifications.create(id, {
+    type: 'basic',
+    iconUrl: browser.runtime.getURL(`/${ICON}`),
+    title,
+    message: message.slice(0, 400),
+    // Firefox has no notification buttons; clicking the notification does the same thing there.
+    ...(buttons && !import.meta.env.FIREFOX ? { buttons: buttons.map((b) => ({ title: b })) } : {}),
+  });
+}
+
+export async function notifyNotice(notice: EngineNotice, notifyOnReceive: boolean): Promise<void> {
+  switch (notice.kind) {
+    case 'item-received': {
+      if (!notifyOnReceive) return;
+      const action = clickActionFor(notice.item);
+      await notify(
+        receivedNotificationId(notice.item),
+        `From ${notice.item.fromName}`,
+        describeItem(notice.item.item),
+        ['open' in action ? 'Open' : 'Copy'],
+      );
+      return;
+    }
+    case 'paired':
+      await notify(`paired:${notice.deviceId}`, 'Device paired', `${notice.name} is now paired with this browser.`);
+      return;
+    case 'unpaired-by-peer':
+      await notify(`unpaired:${notice.deviceId}`, 'Device unpaired', `${notice.name} unpaired this browser.`);
+      return;
+    case 'verification-failed':
+      await notify(
+        `unverified:${Date.now()}`,
+        'Connection could not be verified',
+        `${notice.name ? `${notice.name}: ` : ''}DirectDrop closed a connection it could not verify. Someone between the devices may be interfering.`,
+      );
+      return;
+  }
+}
