@@ -13,7 +13,10 @@ import { loadSettings } from './settings';
 export interface BackgroundService {
   handleEngineEvent(event: EngineEvent): Promise<void>;
   /** Exactly what Chrome calls for contextMenus.onClicked; resolves with the send's outcome. */
-  onContextMenuClicked(info: ClickInfo & { menuItemId: string | number }, tab?: ClickTab): Promise<RpcResult<null>>;
+  onContextMenuClicked(
+    info: ClickInfo & { menuItemId: string | number },
+    tab?: ClickTab,
+  ): Promise<RpcResult<null>>;
   onNotificationClicked(notificationId: string): Promise<void>;
   refreshMenus(): Promise<void>;
 }

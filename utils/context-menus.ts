@@ -31,7 +31,13 @@ export function menuTargets(devices: readonly DeviceView[]): Array<Pick<DeviceVi
 /** One entry per device and kind; a submenu per kind when there are several devices. */
 export function menuEntries(devices: ReadonlyArray<Pick<DeviceView, 'deviceId' | 'name'>>): MenuEntry[] {
   if (devices.length === 0) {
-    return [{ id: PAIR_MENU_ID, title: 'DirectDrop: pair a device to send to…', contexts: ['link', 'selection', 'page'] }];
+    return [
+      {
+        id: PAIR_MENU_ID,
+        title: 'DirectDrop: pair a device to send to…',
+        contexts: ['link', 'selection', 'page'],
+      },
+    ];
   }
   const entries: MenuEntry[] = [];
   for (const kind of ['link', 'text', 'page'] as const) {
@@ -73,12 +79,20 @@ export interface ClickTab {
 }
 
 /** What to send for a click, or a message saying why there is nothing to send. */
-export function itemFromClick(kind: SendKind, info: ClickInfo, tab: ClickTab | undefined): Item | { error: string } {
+export function itemFromClick(
+  kind: SendKind,
+  info: ClickInfo,
+  tab: ClickTab | undefined,
+): Item | { error: string } {
   const pageUrl = tab?.url ?? info.pageUrl;
   switch (kind) {
     case 'link':
       if (!info.linkUrl) return { error: 'There is no link here to send.' };
-      return { kind: 'link', url: info.linkUrl, ...(info.linkText ? { title: info.linkText.slice(0, 512) } : {}) };
+      return {
+        kind: 'link',
+        url: info.linkUrl,
+        ...(info.linkText ? { title: info.linkText.slice(0, 512) } : {}),
+      };
     case 'text': {
       const text = info.selectionText?.trim();
       if (!text) return { error: 'Select some text first.' };

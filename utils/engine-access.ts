@@ -2,8 +2,8 @@
 // page); on Firefox the persistent background page hosts it directly. Same requests either way.
 
 import { browser } from 'wxt/browser';
-import type { EngineEvent, EngineRequest, EngineResponses, RpcResult } from './extension-messages';
 import { hostExtensionEngine } from './extension-engine-host';
+import type { EngineEvent, EngineRequest, EngineResponses, RpcResult } from './extension-messages';
 import { askOffscreenEngine, ensureOffscreenDocument } from './offscreen-engine';
 import { loadSettings } from './settings';
 

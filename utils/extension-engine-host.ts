@@ -33,7 +33,10 @@ export function hostExtensionEngine(options: {
       try {
         host = await ready;
       } catch (error) {
-        return { ok: false, error: `DirectDrop could not start: ${error instanceof Error ? error.message : error}` };
+        return {
+          ok: false,
+          error: `DirectDrop could not start: ${error instanceof Error ? error.message : error}`,
+        };
       }
       return answerEngineRequest({ host, copyText: copyTextWithoutFocus }, request);
     },

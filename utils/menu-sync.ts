@@ -22,7 +22,9 @@ export function createMenuSync(): MenuSync {
       const signature = JSON.stringify(targets);
       if (signature === shown) return queue;
       shown = signature;
-      queue = queue.then(() => rebuild(targets)).catch((error: unknown) => console.warn('[DirectDrop] menus', error));
+      queue = queue
+        .then(() => rebuild(targets))
+        .catch((error: unknown) => console.warn('[DirectDrop] menus', error));
       return queue;
     },
     nameOf: (deviceId) => names.get(deviceId),

@@ -13,7 +13,9 @@ export function receivedNotificationId(item: ReceivedItem): string {
   return `item:${item.fromDeviceId}:${item.id}`;
 }
 
-export function parseReceivedNotificationId(id: string): { fromDeviceId: string; itemId: string } | undefined {
+export function parseReceivedNotificationId(
+  id: string,
+): { fromDeviceId: string; itemId: string } | undefined {
   const match = /^item:([A-Za-z0-9_-]+):([A-Za-z0-9_-]+)$/.exec(id);
   return match?.[1] && match[2] ? { fromDeviceId: match[1], itemId: match[2] } : undefined;
 }
@@ -50,7 +52,11 @@ export async function notifyNotice(notice: EngineNotice, notifyOnReceive: boolea
       return;
     }
     case 'paired':
-      await notify(`paired:${notice.deviceId}`, 'Device paired', `${notice.name} is now paired with this browser.`);
+      await notify(
+        `paired:${notice.deviceId}`,
+        'Device paired',
+        `${notice.name} is now paired with this browser.`,
+      );
       return;
     case 'unpaired-by-peer':
       await notify(`unpaired:${notice.deviceId}`, 'Device unpaired', `${notice.name} unpaired this browser.`);

@@ -21,7 +21,8 @@ export async function ensureOffscreenDocument(): Promise<void> {
     .createDocument({
       url: OFFSCREEN_PATH,
       reasons: ['WEB_RTC' as Browser.offscreen.Reason, 'CLIPBOARD' as Browser.offscreen.Reason],
-      justification: 'Keeps the peer-to-peer WebRTC connections to your paired devices open and copies received text.',
+      justification:
+        'Keeps the peer-to-peer WebRTC connections to your paired devices open and copies received text.',
     })
     .catch(async (error: unknown) => {
       // Another caller won the race: that is fine as long as the document now exists.
@@ -45,7 +46,8 @@ export async function askOffscreenEngine(
         | undefined;
       if (result) return result;
     } catch (error) {
-      if (attempt >= 20) return { ok: false, error: `DirectDrop’s connection host is not answering (${error}).` };
+      if (attempt >= 20)
+        return { ok: false, error: `DirectDrop’s connection host is not answering (${error}).` };
     }
     if (attempt >= 20) return { ok: false, error: 'DirectDrop’s connection host is not answering.' };
     await new Promise((resolve) => setTimeout(resolve, 100));

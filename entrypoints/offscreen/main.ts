@@ -3,8 +3,8 @@
 // for settings and broadcasts what the engine reports.
 
 import { browser } from 'wxt/browser';
-import { type EngineEvent, isToOffscreen, type SettingsQuery } from '../../utils/extension-messages';
 import { hostExtensionEngine } from '../../utils/extension-engine-host';
+import { type EngineEvent, isToOffscreen, type SettingsQuery } from '../../utils/extension-messages';
 import type { Settings } from '../../utils/settings';
 
 const settingsQuery: SettingsQuery = { to: 'background', query: 'settings' };

@@ -1,0 +1,143 @@
+// The companion app's wiring: opens this device's engine, pairs from a scanned code (at start or when a
+// new code is opened in the running app), and turns the screen's callbacks into engine calls.
+
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { Button } from '../../components/button';
+import { LogoMark } from '../../components/logo-mark';
+import type { Engine } from '../../core/engine/engine';
+import { openBrowserEngine } from '../../utils/browser-engine';
+import { CompanionView } from './companion-view';
+import { takePairingLinkFromUrl } from './pairing-link-in-url';
+import type { PairingProgress } from './pairing-progress';
+import { PairingStatus } from './pairing-status';
+import { useEngineState } from './use-engine-state';
+
+type Startup = { state: 'opening' } | { state: 'open'; engine: Engine } | { state: 'failed'; error: string };
+
+export function CompanionApp({ initialPairingLink }: { initialPairingLink: string | undefined }) {
+  const [startup, setStartup] = useState<Startup>({ state: 'opening' });
+  const [pairing, setPairing] = useState<PairingProgress | undefined>(
+    initialPairingLink ? { state: 'pairing' } : undefined,
+  );
+  const pendingLink = useRef(initialPairingLink);
+  const engineRef = useRef<Engine | undefined>();
+
+  const pair = useCallback((engine: Engine, link: string) => {
+    setPairing({ state: 'pairing' });
+    engine.pairWith(link).then(
+      (device) => setPairing({ state: 'paired', deviceId: device.deviceId, name: device.name }),
+      (error: unknown) => setPairing({ state: 'failed', error: messageOf(error) }),
+    );
+  }, []);
+
+  useEffect(() => {
+    openBrowserEngine({ serverUrl: () => location.origin, userAgent: navigator.userAgent }).then(
+      ({ engine }) => {
+        engineRef.current = engine;
+        setStartup({ state: 'open', engine });
+        const link = pendingLink.current;
+        pendingLink.current = undefined;
+        if (link) pair(engine, link);
+      },
+      (error: unknown) => {
+        setStartup({ state: 'failed', error: messageOf(error) });
+        if (pendingLink.current) {
+          pendingLink.current = undefined;
+          setPairing({
+            state: 'failed',
+            error: 'DirectDrop could not start on this device, so it could not pair.',
+          });
+        }
+      },
+    );
+    // Scanning another code while the app is open only changes the fragment: no reload happens.
+    const onHashChange = () => {
+      const link = takePairingLinkFromUrl();
+      if (!link) return;
+      if (engineRef.current) pair(engineRef.current, link);
+      else {
+        pendingLink.current = link;
+        setPairing({ state: 'pairing' });
+      }
+    };
+    addEventListener('hashchange', onHashChange);
+    return () => removeEventListener('hashchange', onHashChange);
+  }, [pair]);
+
+  if (startup.state === 'open') {
+    return (
+      <RunningApp engine={startup.engine} pairing={pairing} onDismissPairing={() => setPairing(undefined)} />
+    );
+  }
+  return <StartupScreen startup={startup} pairing={pairing} />;
+}
+
+function RunningApp({
+  engine,
+  pairing,
+  onDismissPairing,
+}: {
+  engine: Engine;
+  pairing: PairingProgress | undefined;
+  onDismissPairing(): void;
+}) {
+  const { snapshot, inbox } = useEngineState(engine);
+  const [notice, setNotice] = useState<string | undefined>();
+
+  useEffect(
+    () =>
+      engine.onNotice((event) => {
+        if (event.kind === 'unpaired-by-peer') {
+          setNotice(`${event.name} unpaired this device. Pair them again to send between them.`);
+        }
+      }),
+    [engine],
+  );
+
+  return (
+    <CompanionView
+      snapshot={snapshot}
+      inbox={inbox}
+      pairing={pairing}
+      notice={notice}
+      onDismissPairing={onDismissPairing}
+      onDismissNotice={() => setNotice(undefined)}
+      onRename={(name) => engine.setName(name)}
+      onUnpair={(deviceId) => engine.unpair(deviceId)}
+      onSend={(deviceId, item) => engine.sendItem(deviceId, item)}
+      onRemoveItem={(id) => engine.removeInboxItem(id)}
+    />
+  );
+}
+
+function StartupScreen({
+  startup,
+  pairing,
+}: {
+  startup: Exclude<Startup, { state: 'open' }>;
+  pairing: PairingProgress | undefined;
+}) {
+  return (
+    <main class="notice-screen">
+      <LogoMark size={48} />
+      {pairing ? <PairingStatus progress={pairing} /> : null}
+      {startup.state === 'opening' ? (
+        <p class="muted" role="status">
+          Starting DirectDrop…
+        </p>
+      ) : (
+        <>
+          <h1>DirectDrop couldn’t start</h1>
+          <p>{startup.error}</p>
+          <Button variant="primary" onClick={() => location.reload()}>
+            Reload
+          </Button>
+        </>
+      )}
+    </main>
+  );
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,21 @@
+// The list of paired devices, with a ticking clock so "seen 5 min ago" stays true while it is open.
+
+import type { DeviceView } from '../core/engine/engine';
+import { DeviceRow } from './device-row';
+import { useNow } from './use-now';
+
+interface DeviceListProps {
+  devices: readonly DeviceView[];
+  onUnpair(deviceId: string): Promise<void>;
+}
+
+export function DeviceList({ devices, onUnpair }: DeviceListProps) {
+  const now = useNow(30_000);
+  return (
+    <ul class="device-list">
+      {devices.map((device) => (
+        <DeviceRow key={device.deviceId} device={device} now={now} onUnpair={onUnpair} />
+      ))}
+    </ul>
+  );
+}
