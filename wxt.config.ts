@@ -9,7 +9,8 @@ export default defineConfig({
   vite: () => ({ plugins: [preact()] }),
   manifest: ({ browser }) => ({
     name: 'DirectDrop',
-    description: 'Send pages, links, text and files straight to your own devices, peer to peer and end-to-end encrypted.',
+    description:
+      'Send pages, links, text and files straight to your own devices, peer to peer and end-to-end encrypted.',
     permissions: [
       'contextMenus',
       'notifications',
@@ -18,7 +19,11 @@ export default defineConfig({
       ...(browser === 'firefox' ? [] : ['offscreen']),
     ],
     ...(browser === 'firefox'
-      ? { browser_specific_settings: { gecko: { id: 'directdrop@directdrop.dev', strict_min_version: '115.0' } } }
+      ? {
+          browser_specific_settings: {
+            gecko: { id: 'directdrop@directdrop.dev', strict_min_version: '115.0' },
+          },
+        }
       : {}),
   }),
 });
