@@ -406,7 +406,10 @@ export class Engine {
   }
 
   #tryConnect(device: PairedDevice): void {
-    this.#ensureSession(device).catch(() => this.#scheduleRetry(device.deviceId));
+    this.#ensureSession(device).catch((error: unknown) => {
+      this.#log(`could not reach ${device.name}: ${messageOf(error)}`);
+      this.#scheduleRetry(device.deviceId);
+    });
   }
 
   #scheduleRetry(deviceId: string): void {
@@ -513,6 +516,7 @@ export class Engine {
         this.#log(`incoming connection failed: ${messageOf(error)}`);
         return;
       }
+      this.#log(`refused an incoming connection: ${error.reason}${error.byRemote ? ' (by the peer)' : ''}`);
       if (pairingAttempt) this.#setPairing({ state: 'failed', error: describeHandshakeFailure(error) });
       if (answeringFor) this.#handshakeFailed(answeringFor, error);
       else if (error.reason === 'bad-proof') this.#notices.emit({ kind: 'verification-failed' });
@@ -605,6 +609,7 @@ export class Engine {
       },
     });
     const previous = this.#sessions.get(peer.deviceId);
+    this.#log(`session with ${peer.profile.name} open (${result.role}${previous ? ', replacing an older one' : ''})`);
     this.#sessions.set(peer.deviceId, session);
     previous?.close();
     this.#problems.delete(peer.deviceId);
@@ -622,6 +627,7 @@ export class Engine {
   #sessionClosed(session: Session): void {
     const deviceId = session.peer.deviceId;
     if (this.#sessions.get(deviceId) !== session) return;
+    this.#log(`session with ${session.peer.profile.name} closed: ${session.closeReason}`);
     this.#sessions.delete(deviceId);
     void this.#updatePairing(deviceId, { lastSeenAt: this.#options.clock.now() });
     if (!this.#closed && this.#pairingOf(deviceId)) this.#scheduleRetry(deviceId);

@@ -13,9 +13,9 @@ import type { AuthenticatedPeer } from '../session/handshake';
 import type { MessageQueue } from '../session/message-queue';
 import type { Transport } from '../transport';
 
-export const PING_INTERVAL_MS = 15_000;
+export const PING_INTERVAL_MS = 5_000;
 /** Silence longer than this (no frame at all, not even a pong) means the channel is dead. */
-export const SILENCE_LIMIT_MS = 45_000;
+export const SILENCE_LIMIT_MS = 15_000;
 export const ACK_TIMEOUT_MS = 20_000;
 const MAX_IN_FLIGHT = 64;
 /** A peer that keeps sending garbage is disconnected; a single bad frame is only reported. */
@@ -56,6 +56,7 @@ export class Session {
   #lastHeard: number;
   #badFrames = 0;
   #closed = false;
+  #closeReason = 'the channel closed';
   #stopPing: () => void = () => {};
 
   constructor(options: SessionOptions) {
@@ -112,7 +113,13 @@ export class Session {
     this.#trySend({ t: 'unpair' });
   }
 
-  close(): void {
+  /** Why the session ended, for logs. */
+  get closeReason(): string {
+    return this.#closeReason;
+  }
+
+  close(reason = 'closed locally'): void {
+    if (!this.#closed) this.#closeReason = reason;
     this.transport.close();
     this.#shutdown();
   }
@@ -176,14 +183,14 @@ export class Session {
 
   #bad(error: string): void {
     this.#options.handlers.onBadFrame(error);
-    if (++this.#badFrames > MAX_BAD_FRAMES) this.close();
+    if (++this.#badFrames > MAX_BAD_FRAMES) this.close('too many bad frames');
   }
 
   #schedulePing(): void {
     this.#stopPing = this.#options.clock.setTimeout(() => {
       if (this.#closed) return;
       if (this.#options.clock.now() - this.#lastHeard > SILENCE_LIMIT_MS) {
-        this.close();
+        this.close('the other device went silent');
         return;
       }
       this.#trySend({ t: 'ping' });

@@ -19,6 +19,9 @@ const COMMON_ARGS = [
   '--disable-sync',
   '--no-first-run',
   '--disable-quic',
+  // DIRECTDROP_E2E_LOGS=1 copies every page's console (offscreen document included) to the browser's
+  // stderr, which Playwright shows with DEBUG=pw:browser.
+  ...(process.env.DIRECTDROP_E2E_LOGS ? ['--enable-logging=stderr', '--v=0'] : []),
 ];
 
 export function newProfileDir(name: string): string {
