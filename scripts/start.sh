@@ -4,6 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [ ! -d node_modules ]; then npm ci; fi
+# The extension's default server address follows PORT, so a non-default port works without Options.
+export WXT_DIRECTDROP_SERVER_URL="${WXT_DIRECTDROP_SERVER_URL:-http://localhost:${PORT:-9000}}"
 npm run build --silent
 
 cat <<INFO
@@ -13,7 +15,7 @@ DirectDrop is built.
       chrome://extensions -> turn on Developer mode -> Load unpacked -> pick that folder
   Firefox extension:         $(pwd)/.output/firefox-mv2
       about:debugging#/runtime/this-firefox -> Load Temporary Add-on -> pick manifest.json in that folder
-  The extension talks to http://localhost:${PORT:-9000} (change it in the extension's Options).
+  The extension talks to ${WXT_DIRECTDROP_SERVER_URL} (change it in the extension's Options).
 
 Starting the server (signalling + companion app)...
 INFO
