@@ -609,7 +609,9 @@ export class Engine {
       },
     });
     const previous = this.#sessions.get(peer.deviceId);
-    this.#log(`session with ${peer.profile.name} open (${result.role}${previous ? ', replacing an older one' : ''})`);
+    this.#log(
+      `session with ${peer.profile.name} open (${result.role}${previous ? ', replacing an older one' : ''})`,
+    );
     this.#sessions.set(peer.deviceId, session);
     previous?.close();
     this.#problems.delete(peer.deviceId);

@@ -17,3 +17,23 @@ export const PAIRING_TTL_MS = 2 * 60 * 1000;
 export const HANDSHAKE_TIMEOUT_MS = 15_000;
 /** Messages held for a handshake or session before the engine attaches. */
 export const MAX_QUEUED_MESSAGES = 64;
+
+// ---- file transfers ----
+
+export const MAX_FILES_PER_OFFER = 1000;
+/** 1 PiB: far beyond any real file, and well inside the integers JavaScript represents exactly. */
+export const MAX_FILE_SIZE = 2 ** 50;
+/** Names are sanitised on arrival; this only bounds what a peer may put in an offer. */
+export const MAX_OFFERED_NAME_LENGTH = 1024;
+export const MAX_MIME_TYPE_LENGTH = 255;
+/** Data frames are at most this large (header included), and never larger than the channel allows. */
+export const MAX_CHUNK_BYTES = 256 * 1024;
+/** Bytes a receiver lets the sender have in flight beyond what it has written. */
+export const RECEIVE_WINDOW_BYTES = 16 * 1024 * 1024;
+/** The receiver acknowledges at least this often, so the sender's window keeps moving. */
+export const ACK_STEP_BYTES = 2 * 1024 * 1024;
+/** Sender-side data channel high- and low-water marks (Chromium fails sends past 16 MiB buffered). */
+export const SEND_BUFFER_HIGH_BYTES = 4 * 1024 * 1024;
+export const SEND_BUFFER_LOW_BYTES = 1024 * 1024;
+/** Open incoming transfers per paired device; more offers are declined as busy. */
+export const MAX_INCOMING_TRANSFERS = 8;

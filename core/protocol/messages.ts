@@ -12,6 +12,7 @@ import {
   MAX_TITLE_LENGTH,
   MAX_URL_LENGTH,
 } from './limits';
+import { transferMessageSchemas } from './transfer-messages';
 
 const base64url = (length: number) => z.string().regex(new RegExp(`^[A-Za-z0-9_-]{${length}}$`));
 const base64urlUpTo = (max: number) => z.string().regex(new RegExp(`^[A-Za-z0-9_-]{1,${max}}$`));
@@ -104,6 +105,7 @@ const controlMessageSchema = z.discriminatedUnion('t', [
   unpairSchema,
   pingSchema,
   pongSchema,
+  ...transferMessageSchemas,
 ]);
 
 export type ControlMessage = z.infer<typeof controlMessageSchema>;
@@ -113,6 +115,12 @@ export type RejectMessage = z.infer<typeof rejectSchema>;
 export type ItemMessage = z.infer<typeof itemMessageSchema>;
 export type MessageType = ControlMessage['t'];
 export type MessageOf<T extends MessageType> = Extract<ControlMessage, { t: T }>;
+export type TransferMessage = MessageOf<
+  'offer' | 'accept' | 'decline' | 'ack' | 'file-end' | 'file-ok' | 'file-failed' | 'cancel'
+>;
+export const TRANSFER_MESSAGE_TYPES: ReadonlySet<string> = new Set(
+  transferMessageSchemas.map((s) => s.shape.t.value),
+);
 
 const KNOWN_TYPES: ReadonlySet<string> = new Set(controlMessageSchema.options.map((o) => o.shape.t.value));
 
