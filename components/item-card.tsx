@@ -13,7 +13,7 @@ import { ExternalIcon, LinkIcon, PageIcon, TextIcon, TrashIcon } from './icons';
 import { formatRelativeTime } from './relative-time';
 
 interface ItemCardProps {
-  entry: ReceivedItem;
+  entry: ReceivedItem & { item: Item };
   now: number;
   onRemove?(id: string): Promise<void>;
   /** Shorter text and smaller buttons, for the extension popup. */

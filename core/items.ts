@@ -15,8 +15,10 @@ export function isOpenableUrl(url: string): boolean {
 }
 
 /** A one-line summary for notifications and lists. */
-export function describeItem(item: Item): string {
+export function describeItem(item: Item | { kind: 'file'; name: string }): string {
   switch (item.kind) {
+    case 'file':
+      return item.name;
     case 'link':
       return item.title ? `${item.title} (${item.url})` : item.url;
     case 'page':

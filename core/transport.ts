@@ -24,6 +24,12 @@ export interface Transport {
   fingerprints(): Promise<DtlsFingerprints>;
   path(): Promise<ConnectionPath>;
   send(data: string | Uint8Array): void;
+  /** Largest message the channel carries (SCTP maxMessageSize). */
+  readonly maxMessageSize: number;
+  /** Bytes queued in the channel and not yet handed to the network. */
+  readonly bufferedAmount: number;
+  /** Resolves once bufferedAmount is at or below `threshold` (driven by bufferedamountlow, never polled). */
+  whenBufferedBelow(threshold: number): Promise<void>;
   /** Messages that arrive before the first listener is attached are held (boundedly) and delivered to it. */
   onMessage(listener: (data: string | Uint8Array) => void): Unsubscribe;
   onClose(listener: () => void): Unsubscribe;

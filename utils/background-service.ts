@@ -88,7 +88,7 @@ export function createBackgroundService(access: EngineAccess, menus: MenuSync): 
       if (!item) return;
       const action = clickActionFor(item);
       if ('open' in action) await browser.tabs.create({ url: action.open });
-      else await copy(action.copy);
+      else if ('copy' in action) await copy(action.copy);
     },
 
     refreshMenus,

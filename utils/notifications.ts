@@ -21,9 +21,10 @@ export function parseReceivedNotificationId(
 }
 
 /** Whether clicking the notification opens a tab (http/https only) or copies text. */
-export function clickActionFor(item: ReceivedItem): { open: string } | { copy: string } {
+export function clickActionFor(item: ReceivedItem): { open: string } | { copy: string } | { show: string } {
   const { item: content } = item;
   if (content.kind === 'text') return { copy: content.text };
+  if (content.kind === 'file') return { show: content.name };
   return isOpenableUrl(content.url) ? { open: content.url } : { copy: content.url };
 }
 

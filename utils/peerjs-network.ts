@@ -263,6 +263,7 @@ export class PeerJsTransport implements Transport {
   readonly #channel: RTCDataChannel;
   readonly #messageListeners = new Set<Listener<string | Uint8Array>>();
   readonly #closeListeners = new Set<Listener<void>>();
+  readonly #drainWaiters = new Set<{ threshold: number; resolve: () => void }>();
   #held: Array<string | Uint8Array> = [];
   #open = true;
 
@@ -275,6 +276,37 @@ export class PeerJsTransport implements Transport {
     this.remotePeerId = connection.peer;
     connection.on('data', (data) => this.#deliver(data));
     connection.on('close', () => this.#closed());
+    this.#channel.bufferedAmountLowThreshold = 0;
+    this.#channel.addEventListener('bufferedamountlow', () => this.#drained());
+  }
+
+  get maxMessageSize(): number {
+    const fromSctp = this.#connection.peerConnection?.sctp?.maxMessageSize;
+    // Chromium reports 262144; an unknown or "unlimited" size falls back to what every browser accepts.
+    return fromSctp && Number.isFinite(fromSctp) && fromSctp > 0 ? fromSctp : 64 * 1024;
+  }
+
+  get bufferedAmount(): number {
+    return this.#channel.bufferedAmount;
+  }
+
+  whenBufferedBelow(threshold: number): Promise<void> {
+    if (!this.isOpen || this.#channel.bufferedAmount <= threshold) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.#drainWaiters.add({ threshold, resolve });
+      // The event fires when the amount crosses the threshold downward, so the lowest wanted one is set.
+      this.#channel.bufferedAmountLowThreshold = Math.min(...[...this.#drainWaiters].map((w) => w.threshold));
+    });
+  }
+
+  #drained(): void {
+    const amount = this.#channel.bufferedAmount;
+    for (const waiter of [...this.#drainWaiters]) {
+      if (amount <= waiter.threshold) {
+        this.#drainWaiters.delete(waiter);
+        waiter.resolve();
+      }
+    }
   }
 
   get isOpen(): boolean {
@@ -339,6 +371,9 @@ export class PeerJsTransport implements Transport {
   #closed(): void {
     if (!this.#open) return;
     this.#open = false;
+    // Writers waiting for room must wake up and notice the channel is gone.
+    for (const waiter of this.#drainWaiters) waiter.resolve();
+    this.#drainWaiters.clear();
     for (const listener of [...this.#closeListeners]) listener();
   }
 }

@@ -104,7 +104,9 @@ function RunningApp({
       onDismissNotice={() => setNotice(undefined)}
       onRename={(name) => engine.setName(name)}
       onUnpair={(deviceId) => engine.unpair(deviceId)}
-      onSend={(deviceId, item) => engine.sendItem(deviceId, item)}
+      onSend={async (deviceId, item) => {
+        await engine.sendItem(deviceId, item);
+      }}
       onRemoveItem={(id) => engine.removeInboxItem(id)}
     />
   );

@@ -6,7 +6,7 @@ import { Button } from '../../components/button';
 import { classNames } from '../../components/class-names';
 import { DeviceList } from '../../components/device-list';
 import { AlertIcon, CloseIcon } from '../../components/icons';
-import { ItemCard } from '../../components/item-card';
+import { InboxEntry } from '../../components/inbox-entry';
 import { Section } from '../../components/section';
 import { ServerProblem } from '../../components/server-status';
 import { useNow } from '../../components/use-now';
@@ -89,7 +89,7 @@ function Inbox({
       {inbox.length > 0 ? (
         <ul class="item-list">
           {inbox.map((entry) => (
-            <ItemCard
+            <InboxEntry
               key={`${entry.fromDeviceId}/${entry.id}`}
               entry={entry}
               now={now}

@@ -15,7 +15,14 @@ import type { HelloMessage, Item } from '../protocol/messages';
 import { describeHandshakeFailure, VERIFICATION_FAILED } from '../session/failure-messages';
 import { HandshakeError, type HandshakeSuccess, runHandshake } from '../session/handshake';
 import { MessageQueue } from '../session/message-queue';
-import { type NetworkStatus, type PeerNetwork, PeerUnavailableError, type Transport } from '../transport';
+import type { StoredFile } from '../transfer/file-io';
+import {
+  type ConnectionPath,
+  type NetworkStatus,
+  type PeerNetwork,
+  PeerUnavailableError,
+  type Transport,
+} from '../transport';
 import type { KeyValueStore } from './key-value-store';
 import { DeliveryError, Session } from './session';
 import {
@@ -24,6 +31,13 @@ import {
   type ReceivedItem,
   type SignallingCredentials,
 } from './state-store';
+import {
+  type FileEnv,
+  type FileToSend,
+  type OutboxView,
+  TransferCenter,
+  type TransferView,
+} from './transfer-center';
 
 export type DeviceStatus = 'online' | 'connecting' | 'offline' | 'unpaired';
 
@@ -52,10 +66,17 @@ export interface EngineSnapshot {
   devices: DeviceView[];
   pairing: PairingView;
   inboxSize: number;
+  transfers: TransferView[];
+  outbox: OutboxView[];
 }
+
+/** What happened to an item: it arrived, or its device is away and it waits in the outbox. */
+export type SendOutcome = { delivered: true } | { queued: true; reason: string };
 
 export type EngineNotice =
   | { kind: 'item-received'; item: ReceivedItem }
+  | { kind: 'transfer-offered'; transfer: TransferView }
+  | { kind: 'transfer-finished'; transfer: TransferView }
   | { kind: 'paired'; deviceId: string; name: string }
   | { kind: 'unpaired-by-peer'; deviceId: string; name: string }
   | { kind: 'verification-failed'; name?: string };
@@ -66,6 +87,8 @@ export interface EngineOptions {
   store: KeyValueStore;
   defaultProfile: DeviceProfile;
   createNetwork(credentials: SignallingCredentials): PeerNetwork;
+  /** File storage and hashing; without it the device sends and receives items only. */
+  files?: FileEnv;
   log?(message: string): void;
 }
 
@@ -80,6 +103,7 @@ const MAX_INBOX = 100;
 /** Waiting for a simultaneous connection from the other side to finish. */
 const DUPLICATE_WAIT_MS = 10_000;
 const RETRY_DELAYS_MS = [3_000, 10_000, 30_000, 60_000];
+const SNAPSHOT_INTERVAL_MS = 250;
 
 export class Engine {
   readonly #options: EngineOptions;
@@ -102,6 +126,10 @@ export class Engine {
   readonly #sessionWaiters = new Map<string, Set<(session: Session) => void>>();
   readonly #retries = new Map<string, () => void>();
   readonly #problems = new Map<string, string>();
+  readonly #paths = new Map<string, ConnectionPath>();
+  #transfers!: TransferCenter;
+  #lastEmit = 0;
+  #cancelTrailingEmit: (() => void) | undefined;
   readonly #failureCount = new Map<string, number>();
   #closed = false;
 
@@ -152,6 +180,17 @@ export class Engine {
       await state.loadPairings(),
       await state.loadInbox(),
     );
+    engine.#transfers = new TransferCenter(options.files, options.store, options.clock, options.crypto, {
+      sessionFor: (deviceId) => engine.session(deviceId),
+      deviceName: (deviceId) => engine.#pairingOf(deviceId)?.name ?? 'a removed device',
+      autoAccept: (deviceId) => engine.#pairingOf(deviceId)?.autoAccept !== false,
+      pathOf: (deviceId) => engine.#paths.get(deviceId),
+      changed: (urgent) => engine.#changed(urgent),
+      offered: (transfer) => engine.#notices.emit({ kind: 'transfer-offered', transfer }),
+      fileReceived: (from, file) => engine.#receiveFile(from, file),
+      transferFinished: (transfer) => engine.#notices.emit({ kind: 'transfer-finished', transfer }),
+    });
+    await engine.#transfers.load();
     engine.#attachNetwork();
     return engine;
   }
@@ -167,6 +206,8 @@ export class Engine {
       devices: this.#pairings.map((p) => this.#deviceView(p)),
       pairing: this.#pairing,
       inboxSize: this.#inbox.length,
+      transfers: this.#transfers.views(),
+      outbox: this.#transfers.outboxViews(),
     };
   }
 
@@ -289,28 +330,68 @@ export class Engine {
     }
   }
 
-  /** Sends an item and resolves once the other device has stored it. */
-  async sendItem(deviceId: string, item: Item): Promise<void> {
-    const device = this.#pairingOf(deviceId);
-    if (!device) throw new UserFacingError('That device is not paired with this one.');
-    if (device.revoked) {
-      throw new UserFacingError(`${device.name} no longer has this device paired. Pair them again to send.`);
-    }
+  /**
+   * Sends an item now if the device can be reached (resolving once it has stored it), or else keeps it in
+   * the outbox, which sends it by itself when the device comes online.
+   */
+  async sendItem(deviceId: string, item: Item): Promise<SendOutcome> {
+    const device = this.#sendableDevice(deviceId);
     let session: Session;
     try {
       session = await this.#ensureSession(device);
     } catch (error) {
-      throw new UserFacingError(this.#offlineMessage(device, error));
+      await this.#transfers.queueItem(deviceId, item);
+      return { queued: true, reason: this.#offlineMessage(device, error) };
     }
     try {
       await session.sendItem(item);
+      return { delivered: true };
     } catch (error) {
+      if (!session.isOpen) {
+        await this.#transfers.queueItem(deviceId, item);
+        return { queued: true, reason: `${device.name} went offline while sending.` };
+      }
       throw new UserFacingError(
         error instanceof DeliveryError
           ? `${device.name}: ${error.message}`
           : `Could not send to ${device.name}.`,
       );
     }
+  }
+
+  /** Queues files for a device; they go out at once if it is online, else when it connects. */
+  async sendFiles(deviceId: string, files: readonly FileToSend[]): Promise<string> {
+    this.#sendableDevice(deviceId);
+    if (files.length === 0) throw new UserFacingError('Choose at least one file to send.');
+    const entry = await this.#transfers.queueFiles(deviceId, files);
+    const device = this.#pairingOf(deviceId);
+    if (device && !this.#sessions.has(deviceId)) this.#tryConnect(device);
+    return entry.id;
+  }
+
+  acceptTransfer(transferId: string): Promise<void> {
+    return this.#transfers.accept(transferId);
+  }
+
+  declineTransfer(transferId: string): void {
+    this.#transfers.decline(transferId);
+  }
+
+  cancelTransfer(transferId: string): Promise<void> {
+    return this.#transfers.cancel(transferId);
+  }
+
+  async setAutoAccept(deviceId: string, autoAccept: boolean): Promise<void> {
+    await this.#updatePairing(deviceId, { autoAccept });
+  }
+
+  #sendableDevice(deviceId: string): PairedDevice {
+    const device = this.#pairingOf(deviceId);
+    if (!device) throw new UserFacingError('That device is not paired with this one.');
+    if (device.revoked) {
+      throw new UserFacingError(`${device.name} no longer has this device paired. Pair them again to send.`);
+    }
+    return device;
   }
 
   /** Forgets a device. It is told if it is online; either way it can no longer connect as paired. */
@@ -604,6 +685,8 @@ export class Engine {
             type: profile.type,
           }),
         onUnpair: () => void this.#unpairedByPeer(session),
+        onTransferMessage: (message) => this.#transfers.handleMessage(peer.deviceId, session, message),
+        onData: (frame) => this.#transfers.handleData(peer.deviceId, session, frame),
         onBadFrame: (error) => this.#log(`ignored a bad frame from a paired device: ${error}`),
         onClose: () => this.#sessionClosed(session),
       },
@@ -623,6 +706,12 @@ export class Engine {
     session.start();
     for (const resolve of waiters ?? []) resolve(session);
     this.#changed();
+    void transport.path().then((path) => {
+      if (this.#sessions.get(peer.deviceId) !== session) return;
+      this.#paths.set(peer.deviceId, path);
+      this.#changed();
+    });
+    this.#transfers.sessionStarted(peer.deviceId);
     return session;
   }
 
@@ -631,6 +720,8 @@ export class Engine {
     if (this.#sessions.get(deviceId) !== session) return;
     this.#log(`session with ${session.peer.profile.name} closed: ${session.closeReason}`);
     this.#sessions.delete(deviceId);
+    this.#paths.delete(deviceId);
+    this.#transfers.sessionEnded(deviceId);
     void this.#updatePairing(deviceId, { lastSeenAt: this.#options.clock.now() });
     if (!this.#closed && this.#pairingOf(deviceId)) this.#scheduleRetry(deviceId);
     this.#changed();
@@ -655,6 +746,23 @@ export class Engine {
     this.#changed();
   }
 
+  async #receiveFile(fromDeviceId: string, file: StoredFile): Promise<void> {
+    const device = this.#pairingOf(fromDeviceId);
+    const received: ReceivedItem = {
+      id: `${file.transferId}-${file.file}`,
+      fromDeviceId,
+      fromName: device?.name ?? 'a removed device',
+      sentAt: this.#options.clock.now(),
+      receivedAt: this.#options.clock.now(),
+      item: { kind: 'file', ...file },
+    };
+    this.#inbox = [received, ...this.#inbox.filter((e) => e.id !== received.id)].slice(0, MAX_INBOX);
+    await this.#state.saveInbox(this.#inbox);
+    this.#inboxChanges.emit(this.#inbox);
+    this.#notices.emit({ kind: 'item-received', item: received });
+    this.#changed();
+  }
+
   async #unpairedByPeer(session: Session): Promise<void> {
     const { deviceId } = session.peer;
     const name = this.#pairingOf(deviceId)?.name ?? session.peer.profile.name;
@@ -665,6 +773,7 @@ export class Engine {
   }
 
   async #forget(deviceId: string): Promise<void> {
+    await this.#transfers.forgetDevice(deviceId);
     this.#retries.get(deviceId)?.();
     this.#retries.delete(deviceId);
     this.#problems.delete(deviceId);
@@ -730,7 +839,7 @@ export class Engine {
       return `${device.name} can't be reached: this device is not connected to the DirectDrop server.`;
     }
     if (error instanceof PeerUnavailableError) {
-      return `${device.name} is offline. Open DirectDrop on it and try again.`;
+      return `${device.name} is offline.`;
     }
     if (error instanceof HandshakeError) return `${device.name}: ${describeHandshakeFailure(error)}`;
     if (error instanceof UserFacingError) return `${device.name}: ${error.message}`;
@@ -742,8 +851,24 @@ export class Engine {
     this.#changed();
   }
 
-  #changed(): void {
-    if (!this.#closed) this.#snapshots.emit(this.snapshot());
+  /**
+   * Tells hosts the state changed. Progress (urgent = false) is throttled to a few updates a second so a
+   * fast transfer does not flood the UI; anything else goes out at once.
+   */
+  #changed(urgent = true): void {
+    if (this.#closed) return;
+    const now = this.#options.clock.now();
+    if (!urgent && now - this.#lastEmit < SNAPSHOT_INTERVAL_MS) {
+      this.#cancelTrailingEmit ??= this.#options.clock.setTimeout(() => {
+        this.#cancelTrailingEmit = undefined;
+        this.#changed();
+      }, SNAPSHOT_INTERVAL_MS);
+      return;
+    }
+    this.#cancelTrailingEmit?.();
+    this.#cancelTrailingEmit = undefined;
+    this.#lastEmit = now;
+    this.#snapshots.emit(this.snapshot());
   }
 
   #log(message: string): void {

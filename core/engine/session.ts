@@ -3,14 +3,18 @@
 
 import type { Clock } from '../clock';
 import type { DeviceProfile } from '../protocol/device';
+import { MAX_CHUNK_BYTES, SEND_BUFFER_HIGH_BYTES, SEND_BUFFER_LOW_BYTES } from '../protocol/limits';
 import {
   type ControlMessage,
   encodeControlMessage,
   type Item,
   parseControlMessage,
+  TRANSFER_MESSAGE_TYPES,
+  type TransferMessage,
 } from '../protocol/messages';
 import type { AuthenticatedPeer } from '../session/handshake';
 import type { MessageQueue } from '../session/message-queue';
+import type { TransferPort } from '../transfer/transfer-port';
 import type { Transport } from '../transport';
 
 export const PING_INTERVAL_MS = 5_000;
@@ -26,6 +30,9 @@ export interface SessionHandlers {
   onItem(id: string, sentAt: number, item: Item): Promise<void>;
   onProfile(profile: DeviceProfile): void;
   onUnpair(): void;
+  onTransferMessage(message: TransferMessage): void;
+  /** A binary data frame, still undecoded. */
+  onData(frame: Uint8Array): void;
   onBadFrame(error: string): void;
   onClose(): void;
 }
@@ -65,6 +72,22 @@ export class Session {
     this.transcript = options.transcript;
     this.transport = options.transport;
     this.#lastHeard = options.clock.now();
+    const session = this;
+    const transport = options.transport;
+    this.port = {
+      get isOpen() {
+        return session.isOpen;
+      },
+      get maxFrameBytes() {
+        return Math.min(MAX_CHUNK_BYTES, transport.maxMessageSize);
+      },
+      sendControl: (message) => this.#send(message),
+      sendData: (frame) => transport.send(frame),
+      whenWritable: () =>
+        transport.bufferedAmount < SEND_BUFFER_HIGH_BYTES
+          ? Promise.resolve()
+          : transport.whenBufferedBelow(SEND_BUFFER_LOW_BYTES),
+    };
   }
 
   /** Begins receiving: called once the owner has registered the session, as frames may already be queued. */
@@ -138,8 +161,9 @@ export class Session {
 
   #receive(frame: string | Uint8Array): void {
     this.#lastHeard = this.#options.clock.now();
+    const { handlers } = this.#options;
     if (typeof frame !== 'string') {
-      this.#bad('binary frames are not part of this protocol version');
+      handlers.onData(frame);
       return;
     }
     const parsed = parseControlMessage(frame);
@@ -148,7 +172,10 @@ export class Session {
       return;
     }
     const message = parsed.message;
-    const { handlers } = this.#options;
+    if (TRANSFER_MESSAGE_TYPES.has(message.t)) {
+      handlers.onTransferMessage(message as TransferMessage);
+      return;
+    }
     switch (message.t) {
       case 'item':
         handlers.onItem(message.id, message.sentAt, message.item).then(
@@ -179,6 +206,14 @@ export class Session {
         // Handshake messages after authentication are not accepted again.
         this.#bad(`unexpected "${message.t}" message after the handshake`);
     }
+  }
+
+  /** The session as transfers see it: control messages, data frames and the channel's backpressure. */
+  readonly port: TransferPort;
+
+  /** Reports a bad frame seen by a layer above (e.g. a data frame for no known transfer). */
+  reportBadFrame(error: string): void {
+    this.#bad(error);
   }
 
   #bad(error: string): void {

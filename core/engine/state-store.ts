@@ -20,8 +20,21 @@ const pairedDeviceSchema = z.object({
   lastSeenAt: z.number().optional(),
   /** Set when the other device refused us as "not paired": it unpaired us while we were away. */
   revoked: z.boolean().optional(),
+  /** Files from this device are accepted without asking (default: yes, it is one of your own devices). */
+  autoAccept: z.boolean().optional(),
 });
 export type PairedDevice = z.infer<typeof pairedDeviceSchema>;
+
+/** A received file as the inbox lists it; the bytes stay in the host's file store. */
+const receivedFileSchema = z.object({
+  kind: z.literal('file'),
+  name: z.string(),
+  size: z.number(),
+  type: z.string(),
+  transferId: z.string(),
+  file: z.number(),
+});
+export type ReceivedFile = z.infer<typeof receivedFileSchema>;
 
 const receivedItemSchema = z.object({
   id: z.string(),
@@ -29,7 +42,7 @@ const receivedItemSchema = z.object({
   fromName: z.string(),
   sentAt: z.number(),
   receivedAt: z.number(),
-  item: itemSchema,
+  item: z.union([itemSchema, receivedFileSchema]),
 });
 export type ReceivedItem = z.infer<typeof receivedItemSchema>;
 

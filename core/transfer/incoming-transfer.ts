@@ -55,6 +55,8 @@ export interface IncomingOptions {
   onChange(): void;
   onFileStored(file: StoredFile): void;
   window?: number;
+  /** Restoring a transfer interrupted before a restart: files before this one are complete. */
+  restore?: { completedFiles: number };
 }
 
 export class IncomingTransfer {
@@ -87,6 +89,20 @@ export class IncomingTransfer {
     this.total = this.files.reduce((sum, f) => sum + f.size, 0);
     this.#window = options.window ?? RECEIVE_WINDOW_BYTES;
     this.#meter = new ProgressMeter(options.clock, this.total);
+    if (options.restore) {
+      this.#file = Math.min(options.restore.completedFiles, this.files.length);
+      this.#state = 'interrupted';
+    }
+  }
+
+  /** Files completed and verified so far. */
+  get completedFiles(): number {
+    return this.#state === 'done' ? this.files.length : this.#file;
+  }
+
+  /** What the sender offered, exactly, for persisting and for matching a resumed offer. */
+  get offered(): readonly OfferedFile[] {
+    return this.options.offered;
   }
 
   get state(): IncomingState {

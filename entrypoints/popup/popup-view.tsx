@@ -5,7 +5,7 @@ import { AppHeader } from '../../components/app-header';
 import { Button } from '../../components/button';
 import { DeviceList } from '../../components/device-list';
 import { PlusIcon, SettingsIcon } from '../../components/icons';
-import { ItemCard } from '../../components/item-card';
+import { InboxEntry } from '../../components/inbox-entry';
 import { LogoMark } from '../../components/logo-mark';
 import { PairingPanel } from '../../components/pairing-panel';
 import { Section } from '../../components/section';
@@ -79,7 +79,7 @@ export function PopupView(props: PopupViewProps) {
         <Section title="Received">
           <ul class="item-list">
             {recent.map((entry) => (
-              <ItemCard
+              <InboxEntry
                 key={`${entry.fromDeviceId}/${entry.id}`}
                 entry={entry}
                 now={now}

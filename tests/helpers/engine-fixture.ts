@@ -4,6 +4,7 @@ import type { Clock } from '../../core/clock';
 import { defaultDeviceProfile } from '../../core/device-naming';
 import { Engine, type EngineSnapshot } from '../../core/engine/engine';
 import { MemoryKeyValueStore } from '../../core/engine/key-value-store';
+import type { FileEnv } from '../../core/engine/transfer-center';
 import { MemoryHub, type MemoryNetwork } from './memory-network';
 import { nodeCrypto, realClock } from './node-env';
 
@@ -18,7 +19,7 @@ export interface TestDevice {
 export async function openDevice(
   hub: MemoryHub,
   userAgent: string,
-  options: { clock?: Clock; store?: MemoryKeyValueStore } = {},
+  options: { clock?: Clock; store?: MemoryKeyValueStore; files?: FileEnv } = {},
 ): Promise<TestDevice> {
   const store = options.store ?? new MemoryKeyValueStore();
   let current: MemoryNetwork | undefined;
@@ -27,6 +28,7 @@ export async function openDevice(
     clock: options.clock ?? realClock,
     store,
     defaultProfile: defaultDeviceProfile(userAgent),
+    ...(options.files ? { files: options.files } : {}),
     createNetwork: (credentials) => {
       current = hub.network(credentials.peerId);
       return current;

@@ -36,6 +36,13 @@ export class MemoryTransport implements Transport {
     return this.#open;
   }
 
+  readonly maxMessageSize = 256 * 1024;
+  readonly bufferedAmount = 0;
+
+  whenBufferedBelow(): Promise<void> {
+    return Promise.resolve();
+  }
+
   async fingerprints(): Promise<DtlsFingerprints> {
     return this.ownFingerprints;
   }

@@ -24,7 +24,11 @@ export function bytesOf(size: number, seed = 1): Uint8Array {
   return out;
 }
 
-export function memorySource(name: string, data: Uint8Array, type = 'application/octet-stream'): FileSource & { reads: number } {
+export function memorySource(
+  name: string,
+  data: Uint8Array,
+  type = 'application/octet-stream',
+): FileSource & { reads: number } {
   const source = {
     name,
     size: data.length,

@@ -79,7 +79,7 @@ describe('engine', () => {
     await waitFor(desktop.engine, (s) => s.devices[0]?.name === 'Pixel 8');
   });
 
-  it('says clearly that an offline device is offline', async () => {
+  it('says clearly that an offline device is offline, queues the item and delivers it when it is back', async () => {
     const hub = new MemoryHub();
     const desktop = await open(hub, DESKTOP_UA);
     const phone = await open(hub, PHONE_UA);
@@ -87,9 +87,13 @@ describe('engine', () => {
     const phoneId = desktop.engine.snapshot().devices[0]?.deviceId ?? '';
     phone.network().goOffline();
     await waitFor(desktop.engine, (s) => s.devices[0]?.status === 'offline');
-    await expect(desktop.engine.sendItem(phoneId, { kind: 'text', text: 'x' })).rejects.toThrow(
-      'Android phone is offline. Open DirectDrop on it and try again.',
-    );
+    const outcome = await desktop.engine.sendItem(phoneId, { kind: 'text', text: 'later' });
+    expect(outcome).toEqual({ queued: true, reason: 'Android phone is offline.' });
+    expect(desktop.engine.snapshot().outbox).toMatchObject([{ state: 'queued', summary: 'later' }]);
+    const arrived = nextInboxItem(phone);
+    phone.network().setStatus('online');
+    expect((await arrived).item).toEqual({ kind: 'text', text: 'later' });
+    await waitFor(desktop.engine, (s) => s.outbox[0]?.state === 'delivered');
   });
 
   it('reconnects when the device comes back, and the next send works', async () => {

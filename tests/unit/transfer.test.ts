@@ -5,6 +5,7 @@ import { DATA_HEADER_BYTES, decodeDataFrame, encodeDataFrame } from '../../core/
 import type { FileSource } from '../../core/transfer/file-io';
 import { IncomingTransfer } from '../../core/transfer/incoming-transfer';
 import { OutgoingTransfer } from '../../core/transfer/outgoing-transfer';
+import { realClock } from '../helpers/node-env';
 import {
   bytesOf,
   MemoryStore,
@@ -15,7 +16,6 @@ import {
   type Wire,
   wire,
 } from '../helpers/transfer-harness';
-import { realClock } from '../helpers/node-env';
 
 const ID = toBase64Url(new Uint8Array(16).fill(9));
 const FRAME = 64 * 1024;
@@ -36,7 +36,13 @@ function pair(sources: FileSource[], options: { store?: MemoryStore; window?: nu
   const p = {} as Pair;
   p.store = store;
   p.stored = stored;
-  p.sender = new OutgoingTransfer({ id: ID, files: sources, createHasher: nodeHasher, clock: realClock, onChange() {} });
+  p.sender = new OutgoingTransfer({
+    id: ID,
+    files: sources,
+    createHasher: nodeHasher,
+    clock: realClock,
+    onChange() {},
+  });
   p.receiver = new IncomingTransfer({
     id: ID,
     offered,
@@ -214,7 +220,10 @@ describe('file transfer failures end cleanly', () => {
     const p = pair([memorySource('big.bin', bytesOf(CHUNK * 4, 1))], { store });
     await run(p);
     expect(p.receiver.status()).toMatchObject({ state: 'failed', error: expect.stringMatching(/space/) });
-    expect(p.sender.status()).toMatchObject({ state: 'failed', error: expect.stringMatching(/ran out of space/) });
+    expect(p.sender.status()).toMatchObject({
+      state: 'failed',
+      error: expect.stringMatching(/ran out of space/),
+    });
     expect(store.files.size).toBe(0);
   });
 
@@ -224,7 +233,10 @@ describe('file transfer failures end cleanly', () => {
     const p = pair([memorySource('big.bin', bytesOf(1000, 1))], { store });
     await run(p);
     expect(p.receiver.status().error).toMatch(/Not enough free space: 1.0 KB needed, 10 bytes free/);
-    expect(p.sender.status()).toMatchObject({ state: 'declined', error: expect.stringMatching(/free space/) });
+    expect(p.sender.status()).toMatchObject({
+      state: 'declined',
+      error: expect.stringMatching(/free space/),
+    });
   });
 
   it('can be cancelled by the sender or the receiver', async () => {
