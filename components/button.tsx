@@ -11,7 +11,7 @@ interface LookProps {
   small?: boolean;
 }
 
-function buttonClass({ variant = 'secondary', small = false }: LookProps, extra: unknown): string {
+export function buttonClass({ variant = 'secondary', small = false }: LookProps, extra: unknown): string {
   return classNames('btn', `btn--${variant}`, small && 'btn--small', typeof extra === 'string' && extra);
 }
 

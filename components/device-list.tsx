@@ -7,14 +7,21 @@ import { useNow } from './use-now';
 interface DeviceListProps {
   devices: readonly DeviceView[];
   onUnpair(deviceId: string): Promise<void>;
+  onSetAutoAccept?: ((deviceId: string, autoAccept: boolean) => Promise<void>) | undefined;
 }
 
-export function DeviceList({ devices, onUnpair }: DeviceListProps) {
+export function DeviceList({ devices, onUnpair, onSetAutoAccept }: DeviceListProps) {
   const now = useNow(30_000);
   return (
     <ul class="device-list">
       {devices.map((device) => (
-        <DeviceRow key={device.deviceId} device={device} now={now} onUnpair={onUnpair} />
+        <DeviceRow
+          key={device.deviceId}
+          device={device}
+          now={now}
+          onUnpair={onUnpair}
+          onSetAutoAccept={onSetAutoAccept}
+        />
       ))}
     </ul>
   );

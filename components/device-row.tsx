@@ -1,5 +1,5 @@
-// One paired device: what it is, whether it can be reached right now (and why not, when known), and an
-// Unpair action that asks once more before it forgets the device.
+// One paired device: what it is, whether it can be reached right now (and why not, when known), whether
+// its files are accepted without asking, and an Unpair action that asks once more before it forgets it.
 
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { DeviceStatus, DeviceView } from '../core/engine/engine';
@@ -28,13 +28,23 @@ function statusLabel(device: DeviceView, now: number): string {
   }
 }
 
+/**
+ * Whether files from this device are accepted without asking. Paired devices are the user's own, so the
+ * engine's default is yes; the snapshot carries the flag as `autoAccept` once the engine exposes it.
+ */
+export function autoAcceptOf(device: DeviceView): boolean {
+  return device.autoAccept;
+}
+
 interface DeviceRowProps {
   device: DeviceView;
   now: number;
   onUnpair(deviceId: string): Promise<void>;
+  /** Shown as a toggle when given; hosts that cannot receive files leave it out. */
+  onSetAutoAccept?: ((deviceId: string, autoAccept: boolean) => Promise<void>) | undefined;
 }
 
-export function DeviceRow({ device, now, onUnpair }: DeviceRowProps) {
+export function DeviceRow({ device, now, onUnpair, onSetAutoAccept }: DeviceRowProps) {
   const [confirming, setConfirming] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | undefined>();
@@ -84,6 +94,9 @@ export function DeviceRow({ device, now, onUnpair }: DeviceRowProps) {
         <p class="device-row__note">It unpaired this device. Pair them again to send to it.</p>
       ) : null}
       {device.problem ? <p class="device-row__note device-row__note--problem">{device.problem}</p> : null}
+      {onSetAutoAccept && device.status !== 'unpaired' ? (
+        <AutoAcceptToggle device={device} onChange={onSetAutoAccept} />
+      ) : null}
       {error ? (
         <p class="device-row__note device-row__note--problem" role="alert">
           {error}
@@ -105,5 +118,61 @@ export function DeviceRow({ device, now, onUnpair }: DeviceRowProps) {
         </div>
       ) : null}
     </li>
+  );
+}
+
+/**
+ * The per-device "Accept files automatically" switch. It flips at once and goes back with a message if
+ * the engine refuses, so the switch never shows a setting that is not in force.
+ */
+function AutoAcceptToggle({
+  device,
+  onChange,
+}: {
+  device: DeviceView;
+  onChange(deviceId: string, autoAccept: boolean): Promise<void>;
+}) {
+  const stored = autoAcceptOf(device);
+  const [pending, setPending] = useState<boolean | undefined>();
+  const [error, setError] = useState<string | undefined>();
+  const checked = pending ?? stored;
+
+  // Once the snapshot agrees with the click, the snapshot is the truth again.
+  useEffect(() => {
+    if (pending === stored) setPending(undefined);
+  }, [pending, stored]);
+
+  const change = async (next: boolean) => {
+    setPending(next);
+    setError(undefined);
+    try {
+      await onChange(device.deviceId, next);
+    } catch (failure) {
+      setPending(undefined);
+      setError(failure instanceof Error ? failure.message : 'Could not change this setting.');
+    }
+  };
+
+  return (
+    <div class="device-row__setting">
+      <label class="toggle toggle--small">
+        <input
+          class="toggle__input"
+          type="checkbox"
+          role="switch"
+          data-testid="auto-accept"
+          checked={checked}
+          aria-checked={checked}
+          onChange={(event) => void change(event.currentTarget.checked)}
+        />
+        <span>Accept files automatically</span>
+      </label>
+      {checked ? null : <span class="device-row__setting-hint">You’ll be asked each time.</span>}
+      {error ? (
+        <p class="field-error" role="alert">
+          {error}
+        </p>
+      ) : null}
+    </div>
   );
 }

@@ -1,10 +1,10 @@
-// Picks the card for an inbox entry: files get a file card with host-specific actions, everything else
-// the item card.
+// Picks the card for an inbox entry: files get a file card with host-specific actions (the host knows
+// where the bytes are), everything else the item card.
 
 import type { ComponentChildren } from 'preact';
-import type { ReceivedFile, ReceivedItem } from '../core/engine/state-store';
+import type { ReceivedItem } from '../core/engine/state-store';
 import type { Item } from '../core/protocol/messages';
-import { FileCard } from './file-card';
+import { FileCard, type FileEntry } from './file-card';
 import { ItemCard } from './item-card';
 
 interface InboxEntryProps {
@@ -12,13 +12,18 @@ interface InboxEntryProps {
   now: number;
   onRemove?(id: string): Promise<void>;
   compact?: boolean;
-  fileActions?(entry: ReceivedItem & { item: ReceivedFile }): ComponentChildren;
+  /** Renders a file entry with its actions; without it, files get the plain card. */
+  renderFile?(entry: FileEntry): ComponentChildren;
 }
 
-export function InboxEntry({ entry, now, onRemove, compact, fileActions }: InboxEntryProps) {
-  if (entry.item.kind === 'file') {
-    const fileEntry = entry as ReceivedItem & { item: ReceivedFile };
-    return <FileCard entry={fileEntry} now={now} actions={fileActions?.(fileEntry)} />;
+export function isFileEntry(entry: ReceivedItem): entry is FileEntry {
+  return entry.item.kind === 'file';
+}
+
+export function InboxEntry({ entry, now, onRemove, compact, renderFile }: InboxEntryProps) {
+  if (isFileEntry(entry)) {
+    if (renderFile) return <>{renderFile(entry)}</>;
+    return <FileCard entry={entry} now={now} onRemove={onRemove} compact={compact ?? false} />;
   }
   return (
     <ItemCard

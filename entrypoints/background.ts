@@ -6,7 +6,12 @@ import { browser } from 'wxt/browser';
 import { defineBackground } from 'wxt/utils/define-background';
 import { createBackgroundService } from '../utils/background-service';
 import { type EngineAccess, localEngineAccess, offscreenEngineAccess } from '../utils/engine-access';
-import { isEngineBroadcast, isSettingsQuery, isToBackground } from '../utils/extension-messages';
+import {
+  isBackgroundRequest,
+  isEngineBroadcast,
+  isSettingsQuery,
+  isToBackground,
+} from '../utils/extension-messages';
 import { createMenuSync } from '../utils/menu-sync';
 import { loadSettings, settingsItem } from '../utils/settings';
 
@@ -23,20 +28,31 @@ export default defineBackground({
 
     browser.runtime.onMessage.addListener((message: unknown) => {
       if (isSettingsQuery(message)) return loadSettings();
-      if (isToBackground(message)) return access.request(message.request);
+      if (isToBackground(message)) {
+        const { request } = message;
+        return isBackgroundRequest(request) ? service.answer(request) : access.request(request);
+      }
       if (isEngineBroadcast(message)) void service.handleEngineEvent(message.event);
       return undefined;
     });
     browser.contextMenus.onClicked.addListener((info, tab) => void service.onContextMenuClicked(info, tab));
     browser.notifications.onClicked.addListener((id) => void service.onNotificationClicked(id));
-    browser.notifications.onButtonClicked?.addListener((id) => void service.onNotificationClicked(id));
+    browser.notifications.onButtonClicked?.addListener(
+      (id, buttonIndex) => void service.onNotificationClicked(id, buttonIndex),
+    );
+    browser.downloads.onChanged.addListener((delta) => void service.onDownloadChanged(delta));
     browser.runtime.onInstalled.addListener(() => void access.start().then(service.refreshMenus));
     browser.runtime.onStartup.addListener(() => void access.start().then(service.refreshMenus));
     // A new server address or ICE servers take effect at once, whoever changed them.
     settingsItem.watch(() => void access.request({ type: 'reconfigure' }));
 
     // Reachable from the worker's console and from end-to-end tests, which call it exactly as Chrome does.
-    Object.assign(globalThis, { directDrop: { onContextMenuClicked: service.onContextMenuClicked } });
+    Object.assign(globalThis, {
+      directDrop: {
+        onContextMenuClicked: service.onContextMenuClicked,
+        onNotificationClicked: service.onNotificationClicked,
+      },
+    });
 
     void access.start().catch((error: unknown) => console.warn('[DirectDrop] could not start', error));
   },

@@ -5,9 +5,16 @@ import type { Clock } from '../core/clock';
 import { createWebCryptoEnv, type WebCryptoLike } from '../core/crypto';
 import { defaultDeviceProfile } from '../core/device-naming';
 import { Engine } from '../core/engine/engine';
+import { blobSource } from './blob-source';
+import type { BrowserFileStore } from './browser-file-store';
 import { createIdbKeyValueStore } from './idb-store';
+import { createOpfsFileStore } from './opfs-file-store';
 import { PeerJsNetwork, signallingServerFromUrl } from './peerjs-network';
 import { fetchServerInfo, type ServerInfo } from './server-info';
+import { createWasmHasher } from './wasm-hasher';
+
+/** Partial files of transfers that never resumed are removed after a day. */
+const PARTIAL_FILE_MAX_AGE_MS = 24 * 60 * 60 * 1000;
 
 export const browserClock: Clock = {
   now: () => Date.now(),
@@ -28,6 +35,8 @@ export interface BrowserEngineOptions {
 
 export interface BrowserEngine {
   engine: Engine;
+  /** Where received files are kept until they are saved, shared or removed. */
+  files: BrowserFileStore;
   /** The latest server facts, refreshed whenever the network is rebuilt. */
   serverInfo(): ServerInfo;
   /** Asks the server again, e.g. before showing a pairing code (the server may have started since). */
@@ -51,6 +60,8 @@ export async function openBrowserEngine(options: BrowserEngineOptions): Promise<
   const chosenIce = await options.iceServers?.();
   let iceServers = chosenIce?.length ? chosenIce : info.iceServers;
 
+  const files = createOpfsFileStore();
+  void files.sweep(PARTIAL_FILE_MAX_AGE_MS).catch(() => {});
   const engine = await Engine.open({
     crypto: createWebCryptoEnv(globalThis.crypto as unknown as WebCryptoLike),
     clock: browserClock,
@@ -63,11 +74,17 @@ export async function openBrowserEngine(options: BrowserEngineOptions): Promise<
         credentials,
         clock: browserClock,
       }),
+    files: {
+      store: files,
+      createHasher: createWasmHasher,
+      sourceFor: (stored, file) => (stored instanceof Blob ? blobSource(stored, file) : undefined),
+    },
     ...(options.log ? { log: options.log } : {}),
   });
 
   return {
     engine,
+    files,
     serverInfo: () => info,
     async refreshServerInfo() {
       info = await fetchServerInfo(serverUrl);

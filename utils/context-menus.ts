@@ -4,9 +4,9 @@
 import type { DeviceView } from '../core/engine/engine';
 import type { Item } from '../core/protocol/messages';
 
-export type SendKind = 'link' | 'text' | 'page';
+export type SendKind = 'link' | 'text' | 'page' | 'image' | 'video' | 'audio' | 'linked-file';
 
-type MenuContext = 'link' | 'selection' | 'page';
+type MenuContext = 'link' | 'selection' | 'page' | 'image' | 'video' | 'audio';
 
 export interface MenuEntry {
   id: string;
@@ -15,32 +15,47 @@ export interface MenuEntry {
   parentId?: string;
 }
 
+/** Menu order: what people send most first. */
+const KINDS: readonly SendKind[] = ['image', 'link', 'linked-file', 'text', 'page', 'video', 'audio'];
 const CONTEXT_OF: Record<SendKind, MenuContext> = {
   link: 'link',
+  'linked-file': 'link',
   text: 'selection',
   page: 'page',
+  image: 'image',
+  video: 'video',
+  audio: 'audio',
 };
-const LABEL: Record<SendKind, string> = { link: 'Send link', text: 'Send text', page: 'Send this page' };
+const LABEL: Record<SendKind, string> = {
+  link: 'Send link',
+  'linked-file': 'Send linked file',
+  text: 'Send text',
+  page: 'Send this page',
+  image: 'Send image',
+  video: 'Send video',
+  audio: 'Send audio',
+};
 export const PAIR_MENU_ID = 'pair-device';
+export const ALL_DEVICES = 'all';
 
 /** The devices a menu may target: paired ones that have not unpaired us. */
 export function menuTargets(devices: readonly DeviceView[]): Array<Pick<DeviceView, 'deviceId' | 'name'>> {
   return devices.filter((d) => d.status !== 'unpaired').map(({ deviceId, name }) => ({ deviceId, name }));
 }
 
-/** One entry per device and kind; a submenu per kind when there are several devices. */
+/** One entry per device and kind; with several devices a submenu per kind that ends with "All devices". */
 export function menuEntries(devices: ReadonlyArray<Pick<DeviceView, 'deviceId' | 'name'>>): MenuEntry[] {
   if (devices.length === 0) {
     return [
       {
         id: PAIR_MENU_ID,
         title: 'DirectDrop: pair a device to send to…',
-        contexts: ['link', 'selection', 'page'],
+        contexts: ['link', 'selection', 'page', 'image', 'video', 'audio'],
       },
     ];
   }
   const entries: MenuEntry[] = [];
-  for (const kind of ['link', 'text', 'page'] as const) {
+  for (const kind of KINDS) {
     const contexts: MenuEntry['contexts'] = [CONTEXT_OF[kind]];
     const [only] = devices;
     if (devices.length === 1 && only) {
@@ -52,59 +67,88 @@ export function menuEntries(devices: ReadonlyArray<Pick<DeviceView, 'deviceId' |
     for (const device of devices) {
       entries.push({ id: menuId(kind, device.deviceId), title: device.name, contexts, parentId });
     }
+    entries.push({ id: menuId(kind, ALL_DEVICES), title: 'All devices', contexts, parentId });
   }
   return entries;
 }
 
-export function menuId(kind: SendKind, deviceId: string): string {
-  return `send:${kind}:${deviceId}`;
+export function menuId(kind: SendKind, target: string): string {
+  return `send:${kind}:${target}`;
 }
 
-export function parseMenuId(id: string | number): { kind: SendKind; deviceId: string } | undefined {
-  const match = /^send:(link|text|page):([A-Za-z0-9_-]{22})$/.exec(String(id));
+export function parseMenuId(id: string | number): { kind: SendKind; target: string } | undefined {
+  const match = /^send:(link|text|page|image|video|audio|linked-file):([A-Za-z0-9_-]{22}|all)$/.exec(
+    String(id),
+  );
   if (!match?.[1] || !match[2]) return undefined;
-  return { kind: match[1] as SendKind, deviceId: match[2] };
+  return { kind: match[1] as SendKind, target: match[2] };
 }
 
 /** The subset of contextMenus.OnClickData and tabs.Tab a click needs. */
 export interface ClickInfo {
   linkUrl?: string;
+  srcUrl?: string;
   selectionText?: string;
   pageUrl?: string;
   linkText?: string;
 }
 export interface ClickTab {
+  id?: number;
   url?: string;
   title?: string;
 }
 
-/** What to send for a click, or a message saying why there is nothing to send. */
-export function itemFromClick(
-  kind: SendKind,
-  info: ClickInfo,
-  tab: ClickTab | undefined,
-): Item | { error: string } {
+/** What a click means: an item to send as it is, a URL whose bytes to send as a file, or why neither. */
+export type ClickTarget = { item: Item } | { fileUrl: string } | { error: string };
+
+export function targetOfClick(kind: SendKind, info: ClickInfo, tab: ClickTab | undefined): ClickTarget {
   const pageUrl = tab?.url ?? info.pageUrl;
   switch (kind) {
     case 'link':
       if (!info.linkUrl) return { error: 'There is no link here to send.' };
       return {
-        kind: 'link',
-        url: info.linkUrl,
-        ...(info.linkText ? { title: info.linkText.slice(0, 512) } : {}),
+        item: {
+          kind: 'link',
+          url: info.linkUrl,
+          ...(info.linkText ? { title: info.linkText.slice(0, 512) } : {}),
+        },
       };
     case 'text': {
       const text = info.selectionText?.trim();
       if (!text) return { error: 'Select some text first.' };
       return {
-        kind: 'text',
-        text,
-        ...(pageUrl ? { sourceUrl: pageUrl } : {}),
-        ...(tab?.title ? { sourceTitle: tab.title.slice(0, 512) } : {}),
+        item: {
+          kind: 'text',
+          text,
+          ...(pageUrl ? { sourceUrl: pageUrl } : {}),
+          ...(tab?.title ? { sourceTitle: tab.title.slice(0, 512) } : {}),
+        },
       };
     }
     case 'page':
       if (!pageUrl) return { error: 'This page has no address to send.' };
-      return { kind: 'page', url: pageUrl, title: (tab?.title || pageUrl).slice(0, 512) };
+      return { item: { kind: 'page', url: pageUrl, title: (tab?.title || pageUrl).slice(0, 512) } };
+    case 'linked-file':
+      return fetchable(info.linkUrl, 'There is no linked file here to send.');
+    case 'image':
+      return fetchable(info.srcUrl, 'This image has no source the browser can read.');
+    case 'video':
+    case 'audio':
+      return fetchable(
+        info.srcUrl,
+        `This ${kind} has no single source the browser can read (it may be streamed).`,
+      );
   }
+}
+
+function fetchable(url: string | undefined, missing: string): ClickTarget {
+  if (!url) return { error: missing };
+  let protocol: string;
+  try {
+    protocol = new URL(url).protocol;
+  } catch {
+    return { error: missing };
+  }
+  if (['http:', 'https:', 'data:', 'blob:'].includes(protocol)) return { fileUrl: url };
+  return { error: `DirectDrop cannot read ${protocol} addresses.` };
 }

@@ -1,8 +1,11 @@
-// How extension pages (popup, options) reach the engine: a typed request to the background, which
-// forwards it to wherever the engine runs, and a subscription to the engine's broadcasts.
+// How extension pages (popup, options, send page) reach the engine: a typed request to the background,
+// which answers it itself (downloads) or forwards it to wherever the engine runs, and a subscription to
+// the engine's broadcasts.
 
 import { browser } from 'wxt/browser';
 import {
+  type BackgroundRequest,
+  type BackgroundResponses,
   type EngineEvent,
   type EngineRequest,
   type EngineResponses,
@@ -11,11 +14,15 @@ import {
   type ToBackground,
 } from './extension-messages';
 
-export async function askEngine<T extends EngineRequest['type']>(
-  request: Extract<EngineRequest, { type: T }>,
-): Promise<EngineResponses[T]> {
+/** Everything a page can ask the background: engine requests it forwards, and its own (downloads). */
+type PageRequest = EngineRequest | BackgroundRequest;
+type PageResponses = EngineResponses & BackgroundResponses;
+
+export async function askEngine<T extends PageRequest['type'] & keyof PageResponses>(
+  request: Extract<PageRequest, { type: T }>,
+): Promise<PageResponses[T]> {
   const message: ToBackground = { to: 'background', request };
-  const result = (await browser.runtime.sendMessage(message)) as RpcResult<EngineResponses[T]> | undefined;
+  const result = (await browser.runtime.sendMessage(message)) as RpcResult<PageResponses[T]> | undefined;
   if (!result) throw new Error('DirectDrop’s background is not answering. Reload the extension.');
   if (!result.ok) throw new Error(result.error);
   return result.value;

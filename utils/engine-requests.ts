@@ -3,6 +3,8 @@
 
 import type { BrowserEngine } from './browser-engine';
 import type { EngineRequest, EngineResponses, RpcResult } from './extension-messages';
+import { fetchAsFile } from './fetch-as-file';
+import { queueFilesForDevices } from './queue-files';
 
 export interface RequestContext {
   host: BrowserEngine;
@@ -36,7 +38,42 @@ async function perform(
       engine.cancelPairing();
       return null;
     case 'send-item':
-      await engine.sendItem(request.deviceId, request.item);
+      return engine.sendItem(request.deviceId, request.item);
+    case 'send-url-as-file':
+      return queueFilesForDevices(engine, request.deviceIds, [await fetchAsFile(request.url, request.name)]);
+    case 'accept-transfer':
+      await engine.acceptTransfer(request.transferId);
+      return null;
+    case 'decline-transfer':
+      engine.declineTransfer(request.transferId);
+      return null;
+    case 'cancel-transfer':
+      await engine.cancelTransfer(request.transferId);
+      return null;
+    case 'set-auto-accept':
+      await engine.setAutoAccept(request.deviceId, request.autoAccept);
+      return null;
+    case 'received-file-url': {
+      const entry = engine
+        .inbox()
+        .find(
+          (e) =>
+            e.item.kind === 'file' &&
+            e.item.transferId === request.transferId &&
+            e.item.file === request.file,
+        );
+      if (!entry || entry.item.kind !== 'file') throw new Error('That file is no longer here.');
+      const file = await host.files.getFile(
+        request.transferId,
+        request.file,
+        entry.item.name,
+        entry.item.type,
+      );
+      return URL.createObjectURL(file);
+    }
+    case 'release-received-file':
+      if (request.url) URL.revokeObjectURL(request.url);
+      await host.files.remove(request.transferId, request.file);
       return null;
     case 'unpair':
       await engine.unpair(request.deviceId);

@@ -5,6 +5,8 @@ import { type BrowserEngine, openBrowserEngine } from './browser-engine';
 import { copyTextWithoutFocus } from './clipboard';
 import { answerEngineRequest } from './engine-requests';
 import type { EngineEvent, EngineRequest, EngineResponses, RpcResult } from './extension-messages';
+import { acceptHandedOverFiles } from './file-handoff';
+import { queueFilesForDevices } from './queue-files';
 import type { Settings } from './settings';
 
 export interface ExtensionEngineHost {
@@ -24,6 +26,13 @@ export function hostExtensionEngine(options: {
   }).then((host) => {
     host.engine.onSnapshot((snapshot) => options.broadcast({ kind: 'snapshot', snapshot }));
     host.engine.onNotice((notice) => options.broadcast({ kind: 'notice', notice }));
+    acceptHandedOverFiles(async (deviceIds, files) => {
+      try {
+        return { ok: true, value: await queueFilesForDevices(host.engine, deviceIds, files) };
+      } catch (error) {
+        return { ok: false, error: error instanceof Error ? error.message : String(error) };
+      }
+    });
     return host;
   });
   return {

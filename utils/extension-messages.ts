@@ -2,7 +2,7 @@
 // the background forwards engine requests to wherever the engine lives (Chrome: the offscreen document;
 // Firefox: the background page itself); the engine host broadcasts snapshots and notices to everyone.
 
-import type { EngineNotice, EngineSnapshot, PairingView } from '../core/engine/engine';
+import type { EngineNotice, EngineSnapshot, PairingView, SendOutcome } from '../core/engine/engine';
 import type { ReceivedItem } from '../core/engine/state-store';
 import type { Item } from '../core/protocol/messages';
 import type { ConnectionPath } from '../core/transport';
@@ -13,6 +13,16 @@ export type EngineRequest =
   | { type: 'start-pairing' }
   | { type: 'cancel-pairing' }
   | { type: 'send-item'; deviceId: string; item: Item }
+  /** The engine host fetches the URL itself (page images, media, linked files, finished downloads). */
+  | { type: 'send-url-as-file'; deviceIds: string[]; url: string; name?: string }
+  | { type: 'accept-transfer'; transferId: string }
+  | { type: 'decline-transfer'; transferId: string }
+  | { type: 'cancel-transfer'; transferId: string }
+  | { type: 'set-auto-accept'; deviceId: string; autoAccept: boolean }
+  /** A received file as a blob: URL the background can hand to the downloads API. */
+  | { type: 'received-file-url'; transferId: string; file: number }
+  /** The file is safely in Downloads (or was removed): free its storage. */
+  | { type: 'release-received-file'; transferId: string; file: number; url?: string }
   | { type: 'unpair'; deviceId: string }
   | { type: 'rename'; name: string }
   | { type: 'remove-inbox-item'; id: string }
@@ -31,7 +41,14 @@ export interface EngineResponses {
   'get-inbox': ReceivedItem[];
   'start-pairing': PairingView;
   'cancel-pairing': null;
-  'send-item': null;
+  'send-item': SendOutcome;
+  'send-url-as-file': FilesQueued;
+  'accept-transfer': null;
+  'decline-transfer': null;
+  'cancel-transfer': null;
+  'set-auto-accept': null;
+  'received-file-url': string;
+  'release-received-file': null;
   unpair: null;
   rename: null;
   'remove-inbox-item': null;
@@ -42,10 +59,39 @@ export interface EngineResponses {
 
 export type RpcResult<T> = { ok: true; value: T } | { ok: false; error: string };
 
+/** Files handed to the engine: one outbox entry per device, plus what the files were. */
+export interface FilesQueued {
+  entries: Array<{ deviceId: string; entryId: string }>;
+  files: Array<{ name: string; size: number; type: string }>;
+}
+
+/** Requests the background answers itself, because only it has the APIs. */
+export type BackgroundRequest =
+  | { type: 'recent-downloads' }
+  | { type: 'send-download'; downloadId: number; deviceIds: string[] };
+
+export interface RecentDownload {
+  id: number;
+  /** File name only, never the full path. */
+  name: string;
+  size: number;
+  mime: string;
+  endTime?: string;
+  /** False when the file was moved or deleted after downloading. */
+  exists: boolean;
+  /** Where it came from (http/https only), for asking permission to read it again. */
+  origin?: string;
+}
+
+export interface BackgroundResponses {
+  'recent-downloads': RecentDownload[];
+  'send-download': FilesQueued;
+}
+
 /** Sent to the background by popup and options. */
 export interface ToBackground {
   to: 'background';
-  request: EngineRequest;
+  request: EngineRequest | BackgroundRequest;
 }
 
 /** Sent by the background (Chrome) to the offscreen document. */
@@ -68,6 +114,17 @@ export type EngineEvent =
 export interface EngineBroadcast {
   from: 'engine';
   event: EngineEvent;
+}
+
+const BACKGROUND_REQUEST_TYPES: ReadonlySet<string> = new Set<BackgroundRequest['type']>([
+  'recent-downloads',
+  'send-download',
+]);
+
+export function isBackgroundRequest(
+  request: EngineRequest | BackgroundRequest,
+): request is BackgroundRequest {
+  return BACKGROUND_REQUEST_TYPES.has(request.type);
 }
 
 export function isToBackground(message: unknown): message is ToBackground {

@@ -23,6 +23,8 @@ export const settingsSchema = z.object({
   /** Empty: use the ICE servers the signalling server suggests. */
   iceServers: z.array(iceServerSchema).max(8),
   notifyOnReceive: z.boolean(),
+  /** After a download completes, offer to send it to a paired device. */
+  offerToSendDownloads: z.boolean(),
 });
 export type Settings = z.infer<typeof settingsSchema>;
 
@@ -30,6 +32,7 @@ export const DEFAULT_SETTINGS: Settings = {
   serverUrl: DEFAULT_SERVER_URL,
   iceServers: [],
   notifyOnReceive: true,
+  offerToSendDownloads: true,
 };
 
 export const settingsItem = storage.defineItem<Settings>('local:settings', {

@@ -1,18 +1,24 @@
-// The companion app's wiring: opens this device's engine, pairs from a scanned code (at start or when a
-// new code is opened in the running app), and turns the screen's callbacks into engine calls.
+// The companion app's wiring: opens this device's engine and its store of received files, pairs from a
+// scanned code (at start or when a new code is opened in the running app), and turns the screen's
+// callbacks into engine calls.
 
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { Button } from '../../components/button';
 import { LogoMark } from '../../components/logo-mark';
+import type { TransferActions } from '../../components/transfer-row';
 import type { Engine } from '../../core/engine/engine';
 import { openBrowserEngine } from '../../utils/browser-engine';
+import type { BrowserFileStore } from '../../utils/browser-file-store';
 import { CompanionView } from './companion-view';
 import { takePairingLinkFromUrl } from './pairing-link-in-url';
 import type { PairingProgress } from './pairing-progress';
 import { PairingStatus } from './pairing-status';
 import { useEngineState } from './use-engine-state';
 
-type Startup = { state: 'opening' } | { state: 'open'; engine: Engine } | { state: 'failed'; error: string };
+type Startup =
+  | { state: 'opening' }
+  | { state: 'open'; engine: Engine; files: BrowserFileStore }
+  | { state: 'failed'; error: string };
 
 export function CompanionApp({ initialPairingLink }: { initialPairingLink: string | undefined }) {
   const [startup, setStartup] = useState<Startup>({ state: 'opening' });
@@ -32,9 +38,9 @@ export function CompanionApp({ initialPairingLink }: { initialPairingLink: strin
 
   useEffect(() => {
     openBrowserEngine({ serverUrl: () => location.origin, userAgent: navigator.userAgent }).then(
-      ({ engine }) => {
+      ({ engine, files }) => {
         engineRef.current = engine;
-        setStartup({ state: 'open', engine });
+        setStartup({ state: 'open', engine, files });
         const link = pendingLink.current;
         pendingLink.current = undefined;
         if (link) pair(engine, link);
@@ -66,7 +72,12 @@ export function CompanionApp({ initialPairingLink }: { initialPairingLink: strin
 
   if (startup.state === 'open') {
     return (
-      <RunningApp engine={startup.engine} pairing={pairing} onDismissPairing={() => setPairing(undefined)} />
+      <RunningApp
+        engine={startup.engine}
+        files={startup.files}
+        pairing={pairing}
+        onDismissPairing={() => setPairing(undefined)}
+      />
     );
   }
   return <StartupScreen startup={startup} pairing={pairing} />;
@@ -74,15 +85,19 @@ export function CompanionApp({ initialPairingLink }: { initialPairingLink: strin
 
 function RunningApp({
   engine,
+  files,
   pairing,
   onDismissPairing,
 }: {
   engine: Engine;
+  files: BrowserFileStore;
   pairing: PairingProgress | undefined;
   onDismissPairing(): void;
 }) {
   const { snapshot, inbox } = useEngineState(engine);
   const [notice, setNotice] = useState<string | undefined>();
+  const transferActions = useTransferActions(engine);
+  useOffersInTitle(snapshot.transfers.filter((t) => t.state === 'offered').length);
 
   useEffect(
     () =>
@@ -104,12 +119,39 @@ function RunningApp({
       onDismissNotice={() => setNotice(undefined)}
       onRename={(name) => engine.setName(name)}
       onUnpair={(deviceId) => engine.unpair(deviceId)}
-      onSend={async (deviceId, item) => {
-        await engine.sendItem(deviceId, item);
+      onSend={(deviceId, item) => engine.sendItem(deviceId, item)}
+      onSendFiles={async (deviceIds, picked) => {
+        const toSend = picked.map((file) => ({
+          name: file.name,
+          size: file.size,
+          type: file.type,
+          data: file,
+        }));
+        for (const deviceId of deviceIds) await engine.sendFiles(deviceId, toSend);
       }}
       onRemoveItem={(id) => engine.removeInboxItem(id)}
+      onCancelOutbox={(id) => engine.cancelTransfer(id)}
+      onSetAutoAccept={(deviceId, autoAccept) => engine.setAutoAccept(deviceId, autoAccept)}
+      transferActions={transferActions}
+      files={files}
     />
   );
+}
+
+function useTransferActions(engine: Engine): TransferActions {
+  const [actions] = useState<TransferActions>(() => ({
+    onAccept: (id) => engine.acceptTransfer(id),
+    onDecline: async (id) => engine.declineTransfer(id),
+    onCancel: (id) => engine.cancelTransfer(id),
+  }));
+  return actions;
+}
+
+/** A tab in the background still shows that files wait for a decision. */
+function useOffersInTitle(offers: number): void {
+  useEffect(() => {
+    document.title = offers > 0 ? `(${offers}) Accept files? · DirectDrop` : 'DirectDrop';
+  }, [offers]);
 }
 
 function StartupScreen({

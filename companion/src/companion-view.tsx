@@ -1,21 +1,28 @@
-// The companion's main screen, given the engine's state: this device, the send box, what was received
-// (newest first) and the paired devices. Presentational: every action is a callback.
+// The companion's main screen, given the engine's state: this device, transfers in flight (offers that
+// wait for a decision first), the send box, what was received (newest first, files with their actions),
+// the paired devices and the outbox. Presentational: every action is a callback.
 
+import { useRef } from 'preact/hooks';
 import { AppHeader } from '../../components/app-header';
 import { Button } from '../../components/button';
 import { classNames } from '../../components/class-names';
 import { DeviceList } from '../../components/device-list';
 import { AlertIcon, CloseIcon } from '../../components/icons';
 import { InboxEntry } from '../../components/inbox-entry';
+import { OutboxList } from '../../components/outbox-list';
 import { Section } from '../../components/section';
 import { ServerProblem } from '../../components/server-status';
+import { TransferList } from '../../components/transfer-list';
+import type { TransferActions } from '../../components/transfer-row';
 import { useNow } from '../../components/use-now';
-import type { EngineSnapshot } from '../../core/engine/engine';
+import type { EngineSnapshot, SendOutcome } from '../../core/engine/engine';
 import type { ReceivedItem } from '../../core/engine/state-store';
 import type { Item } from '../../core/protocol/messages';
 import { NoDevices } from './no-devices';
+import { OfferPrompt } from './offer-prompt';
 import type { PairingProgress } from './pairing-progress';
 import { PairingStatus } from './pairing-status';
+import { ReceivedFileCard, type ReceivedFiles } from './received-file-card';
 import { SendForm } from './send-form';
 
 export interface CompanionViewProps {
@@ -28,13 +35,21 @@ export interface CompanionViewProps {
   onDismissNotice(): void;
   onRename(name: string): Promise<void>;
   onUnpair(deviceId: string): Promise<void>;
-  onSend(deviceId: string, item: Item): Promise<void>;
+  onSend(deviceId: string, item: Item): Promise<SendOutcome>;
+  onSendFiles(deviceIds: string[], files: File[]): Promise<void>;
   onRemoveItem(id: string): Promise<void>;
+  onCancelOutbox(entryId: string): Promise<void>;
+  onSetAutoAccept(deviceId: string, autoAccept: boolean): Promise<void>;
+  transferActions: TransferActions;
+  /** Where received files are kept; undefined when this browser gives DirectDrop no file storage. */
+  files: ReceivedFiles | undefined;
 }
 
 export function CompanionView(props: CompanionViewProps) {
   const { snapshot, inbox, pairing, notice } = props;
   const hasDevices = snapshot.devices.length > 0;
+  const transfersRef = useRef<HTMLDivElement>(null);
+  const offers = snapshot.transfers.filter((t) => t.state === 'offered');
   // "Paired with X" stops being true once X is unpaired; an old success must not contradict the list.
   const shownPairing =
     pairing?.state === 'paired' && !snapshot.devices.some((d) => d.deviceId === pairing.deviceId)
@@ -55,32 +70,68 @@ export function CompanionView(props: CompanionViewProps) {
 
       <div class="companion__layout">
         <div class="companion__main">
+          {snapshot.transfers.length > 0 ? (
+            <div ref={transfersRef} class="companion__transfers">
+              <Section title="Transfers">
+                <TransferList transfers={snapshot.transfers} finishedLimit={3} {...props.transferActions} />
+              </Section>
+            </div>
+          ) : null}
           {hasDevices ? (
             <Section title="Send">
-              <SendForm devices={snapshot.devices} onSend={props.onSend} />
+              <SendForm devices={snapshot.devices} onSend={props.onSend} onSendFiles={props.onSendFiles} />
             </Section>
           ) : pairing?.state === 'pairing' ? null : (
             <NoDevices />
           )}
-          {hasDevices || inbox.length > 0 ? <Inbox inbox={inbox} onRemoveItem={props.onRemoveItem} /> : null}
+          {hasDevices || inbox.length > 0 ? (
+            <Inbox inbox={inbox} files={props.files} onRemoveItem={props.onRemoveItem} />
+          ) : null}
         </div>
-        {hasDevices ? (
+        {hasDevices || snapshot.outbox.length > 0 ? (
           <aside class="companion__aside">
-            <Section title="Paired devices">
-              <DeviceList devices={snapshot.devices} onUnpair={props.onUnpair} />
-            </Section>
+            {hasDevices ? (
+              <Section title="Paired devices">
+                <DeviceList
+                  devices={snapshot.devices}
+                  onUnpair={props.onUnpair}
+                  onSetAutoAccept={props.onSetAutoAccept}
+                />
+              </Section>
+            ) : null}
+            {snapshot.outbox.length > 0 ? (
+              <Outbox snapshot={snapshot} onCancel={props.onCancelOutbox} />
+            ) : null}
           </aside>
         ) : null}
       </div>
+      <OfferPrompt offers={offers} transfersRef={transfersRef} />
     </div>
+  );
+}
+
+function Outbox({ snapshot, onCancel }: { snapshot: EngineSnapshot; onCancel(id: string): Promise<void> }) {
+  const now = useNow(30_000);
+  return (
+    <Section title="Outbox">
+      <OutboxList
+        entries={snapshot.outbox}
+        now={now}
+        onCancel={onCancel}
+        pendingLimit={20}
+        finishedLimit={5}
+      />
+    </Section>
   );
 }
 
 function Inbox({
   inbox,
+  files,
   onRemoveItem,
 }: {
   inbox: readonly ReceivedItem[];
+  files: ReceivedFiles | undefined;
   onRemoveItem(id: string): Promise<void>;
 }) {
   const now = useNow(30_000);
@@ -94,11 +145,14 @@ function Inbox({
               entry={entry}
               now={now}
               onRemove={onRemoveItem}
+              renderFile={(file) => (
+                <ReceivedFileCard entry={file} now={now} files={files} onRemoveEntry={onRemoveItem} />
+              )}
             />
           ))}
         </ul>
       ) : (
-        <p class="inbox-empty">Nothing yet. Links and text sent from your computer appear here.</p>
+        <p class="inbox-empty">Nothing yet. Links, text and files sent from your computer appear here.</p>
       )}
     </Section>
   );

@@ -8,7 +8,7 @@ export function NoDevices() {
       <LogoMark size={56} />
       <h2 class="empty-state__title">Pair with your computer</h2>
       <p class="muted">
-        DirectDrop moves links and text between this device and your computer, directly and end-to-end
+        DirectDrop moves links, text and files between this device and your computer, directly and end-to-end
         encrypted.
       </p>
       <ol class="empty-state__steps">

@@ -50,7 +50,9 @@ function PairingMessage({ progress }: { progress: PairingProgress }) {
       return (
         <>
           <p class="pairing-status__title">Paired with {progress.name}</p>
-          <p class="pairing-status__detail">Links and text you send from there now arrive here, and back.</p>
+          <p class="pairing-status__detail">
+            Links, text and files you send from there now arrive here, and back.
+          </p>
         </>
       );
     case 'failed':

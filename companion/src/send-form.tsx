@@ -1,74 +1,98 @@
-// The companion's send box: text or a link, a device picker when there is more than one paired device,
-// and the outcome ("Sent to …" once the other side has stored it, or the reason it was not).
+// The companion's send box: one destination for everything (a paired device, or all of them), text or a
+// link typed or pasted, and "Send files" beside the Send button (or files dropped on the box). Each
+// outcome is said plainly: sent, queued until the device is online, or why not.
 
-import { useEffect, useId, useState } from 'preact/hooks';
+import { useId, useState } from 'preact/hooks';
 import { Button } from '../../components/button';
-import { AlertIcon, CheckIcon, SendIcon } from '../../components/icons';
-import type { DeviceStatus, DeviceView } from '../../core/engine/engine';
+import { classNames } from '../../components/class-names';
+import { DeviceTargetPicker, targetDevices, useTarget } from '../../components/device-target-picker';
+import { FilePickerButton } from '../../components/file-picker';
+import { AlertIcon, CheckIcon, ClockIcon, PaperclipIcon, SendIcon } from '../../components/icons';
+import { joinNames, SendFilesResult, useFileSender } from '../../components/send-files';
+import { useFileDrop } from '../../components/use-file-drop';
+import type { DeviceView, SendOutcome } from '../../core/engine/engine';
 import type { Item } from '../../core/protocol/messages';
 import { itemFromInput } from './item-from-input';
 
-type SendOutcome = { state: 'sent'; to: string } | { state: 'error'; message: string };
+type TextOutcome = { state: 'sent' | 'queued' | 'error'; message: string };
 
 interface SendFormProps {
   devices: readonly DeviceView[];
-  onSend(deviceId: string, item: Item): Promise<void>;
+  onSend(deviceId: string, item: Item): Promise<SendOutcome>;
+  onSendFiles(deviceIds: string[], files: File[]): Promise<void>;
 }
 
-const STATUS_SUFFIX: Record<DeviceStatus, string> = {
-  online: '',
-  connecting: ' (connecting…)',
-  offline: ' (offline)',
-  unpaired: ' (no longer paired)',
-};
-
-/** Online devices first: that is where a send most likely goes. */
-function preferredDevice(devices: readonly DeviceView[]): string | undefined {
-  return (devices.find((d) => d.status === 'online') ?? devices[0])?.deviceId;
+/** One message for an item sent to one or more devices: who has it, who will get it later, who failed. */
+function describeItemOutcome(
+  results: ReadonlyArray<
+    { device: DeviceView; outcome: SendOutcome } | { device: DeviceView; error: string }
+  >,
+): TextOutcome {
+  const sent = results.filter((r) => 'outcome' in r && 'delivered' in r.outcome).map((r) => r.device.name);
+  const queued = results.filter((r) => 'outcome' in r && 'queued' in r.outcome).map((r) => r.device.name);
+  const failed = results.flatMap((r) => ('error' in r ? [r.error] : []));
+  const parts: string[] = [];
+  if (sent.length) parts.push(`Sent to ${joinNames(sent)}.`);
+  if (queued.length) {
+    parts.push(`Queued — will be sent when ${joinNames(queued)} ${queued.length > 1 ? 'are' : 'is'} online.`);
+  }
+  parts.push(...failed);
+  // Any failure needs the user's attention, even when other devices got it.
+  const state = failed.length ? 'error' : queued.length ? 'queued' : 'sent';
+  return { state, message: parts.join(' ') };
 }
 
-export function SendForm({ devices, onSend }: SendFormProps) {
+export function SendForm({ devices, onSend, onSendFiles }: SendFormProps) {
   const [text, setText] = useState('');
-  const [chosen, setChosen] = useState<string | undefined>(() => preferredDevice(devices));
+  const [target, setTarget] = useTarget(devices);
   const [sending, setSending] = useState(false);
-  const [outcome, setOutcome] = useState<SendOutcome | undefined>();
+  const [outcome, setOutcome] = useState<TextOutcome | undefined>();
   const textId = useId();
-
-  // Keep the choice valid when devices are paired or unpaired.
-  useEffect(() => {
-    if (!devices.some((d) => d.deviceId === chosen)) setChosen(preferredDevice(devices));
-  }, [devices, chosen]);
-
-  const target = devices.find((d) => d.deviceId === chosen);
+  const targets = targetDevices(devices, target);
+  const files = useFileSender(devices, target, onSendFiles);
+  const sendFiles: typeof files.send = (input) => {
+    setOutcome(undefined);
+    files.send(input);
+  };
+  const drop = useFileDrop(sendFiles, targets.length > 0 && !files.sending);
 
   const send = async () => {
-    if (!target || sending) return;
+    if (targets.length === 0 || sending) return;
     const reading = itemFromInput(text);
+    files.report(undefined);
     if (!reading.ok) {
       setOutcome({ state: 'error', message: reading.error });
       return;
     }
     setSending(true);
     setOutcome(undefined);
-    try {
-      await onSend(target.deviceId, reading.item);
-      setOutcome({ state: 'sent', to: target.name });
-      setText('');
-    } catch (failure) {
-      setOutcome({ state: 'error', message: failure instanceof Error ? failure.message : String(failure) });
-    } finally {
-      setSending(false);
-    }
+    const results = await Promise.all(
+      targets.map((device) =>
+        onSend(device.deviceId, reading.item).then(
+          (result) => ({ device, outcome: result }),
+          (failure: unknown) => ({
+            device,
+            error: failure instanceof Error ? failure.message : String(failure),
+          }),
+        ),
+      ),
+    );
+    const told = describeItemOutcome(results);
+    setOutcome(told);
+    if (results.some((r) => 'outcome' in r)) setText('');
+    setSending(false);
   };
 
   return (
     <form
-      class="send-form card"
+      class={classNames('send-form card', drop.dragging && 'send-form--dropping')}
       onSubmit={(event) => {
         event.preventDefault();
         void send();
       }}
+      {...drop.handlers}
     >
+      <DeviceTargetPicker devices={devices} value={target} onChange={setTarget} />
       <label class="visually-hidden" for={textId}>
         Text or link to send
       </label>
@@ -81,7 +105,7 @@ export function SendForm({ devices, onSend }: SendFormProps) {
         rows={3}
         onInput={(event) => {
           setText(event.currentTarget.value);
-          if (outcome?.state === 'sent') setOutcome(undefined);
+          if (outcome?.state !== 'error') setOutcome(undefined);
         }}
         onKeyDown={(event) => {
           if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
@@ -91,47 +115,53 @@ export function SendForm({ devices, onSend }: SendFormProps) {
         }}
       />
       <div class="send-form__row">
-        {devices.length > 1 ? (
-          <select
-            class="select"
-            data-testid="send-device"
-            aria-label="Send to"
-            value={chosen}
-            onChange={(event) => setChosen(event.currentTarget.value)}
-          >
-            {devices.map((device) => (
-              <option key={device.deviceId} value={device.deviceId}>
-                {device.name}
-                {STATUS_SUFFIX[device.status]}
-              </option>
-            ))}
-          </select>
-        ) : (
-          <span class="send-form__target">
-            {target ? `To ${target.name}${STATUS_SUFFIX[target.status]}` : null}
-          </span>
-        )}
+        <FilePickerButton
+          variant="secondary"
+          onFiles={sendFiles}
+          disabled={targets.length === 0 || files.sending}
+        >
+          <PaperclipIcon size={16} />
+          {files.sending ? 'Preparing…' : 'Send files'}
+        </FilePickerButton>
+        <span class="send-form__drop-hint">or drop files here</span>
         <Button
           type="submit"
           variant="primary"
           data-testid="send-button"
-          disabled={sending || !target || target.status === 'unpaired' || !text.trim()}
+          disabled={sending || targets.length === 0 || !text.trim()}
         >
           <SendIcon size={16} />
           {sending ? 'Sending…' : 'Send'}
         </Button>
       </div>
-      {outcome ? (
-        <p
-          class={`send-result banner ${outcome.state === 'sent' ? 'banner--success' : 'banner--problem'}`}
-          data-testid="send-result"
-          data-state={outcome.state}
-          role={outcome.state === 'error' ? 'alert' : 'status'}
-        >
-          {outcome.state === 'sent' ? <CheckIcon size={16} /> : <AlertIcon size={16} />}
-          <span>{outcome.state === 'sent' ? `Sent to ${outcome.to}` : outcome.message}</span>
-        </p>
+      {outcome ? <TextResult outcome={outcome} /> : null}
+      {files.outcome ? <SendFilesResult outcome={files.outcome} /> : null}
+      {drop.dragging ? (
+        <div class="send-form__drop" aria-hidden="true">
+          Drop to send to {target === 'all' ? 'all devices' : joinNames(targets.map((d) => d.name))}
+        </div>
       ) : null}
     </form>
+  );
+}
+
+function TextResult({ outcome }: { outcome: TextOutcome }) {
+  const tone = outcome.state === 'sent' ? 'success' : outcome.state === 'queued' ? 'info' : 'problem';
+  return (
+    <p
+      class={`send-result banner banner--${tone}`}
+      data-testid="send-result"
+      data-state={outcome.state}
+      role={outcome.state === 'error' ? 'alert' : 'status'}
+    >
+      {outcome.state === 'sent' ? (
+        <CheckIcon size={16} />
+      ) : outcome.state === 'queued' ? (
+        <ClockIcon size={16} />
+      ) : (
+        <AlertIcon size={16} />
+      )}
+      <span>{outcome.message}</span>
+    </p>
   );
 }

@@ -46,6 +46,8 @@ export interface DeviceView {
   name: string;
   type: PairedDevice['type'];
   status: DeviceStatus;
+  /** Files from this device are accepted without asking. */
+  autoAccept: boolean;
   pairedAt: number;
   lastSeenAt?: number;
   /** Why the last connection attempt failed, when the user should know. */
@@ -821,6 +823,7 @@ export class Engine {
       name: device.name,
       type: device.type,
       status: this.#statusOf(device),
+      autoAccept: device.autoAccept !== false,
       pairedAt: device.pairedAt,
       ...(device.lastSeenAt !== undefined ? { lastSeenAt: device.lastSeenAt } : {}),
       ...(problem ? { problem } : {}),

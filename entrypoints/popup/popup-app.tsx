@@ -1,14 +1,27 @@
 // The popup's wiring: reads the engine through the background, decides when the pairing panel opens
-// (by itself while nothing is paired), and turns the view's callbacks into engine requests.
+// (by itself while nothing is paired), and turns the view's callbacks into engine requests. On Firefox a
+// file dialog would close the popup (and the page picking the files with it), so files are picked on
+// the send page there.
 
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { browser } from 'wxt/browser';
 import { askEngine } from '../../utils/engine-client';
+import {
+  cancelOutboxEntry,
+  openSendPage,
+  sendPickedFiles,
+  setAutoAccept,
+  transferActions,
+} from './extension-actions';
 import { PopupUnavailable, PopupView } from './popup-view';
 import { useExtensionEngine } from './use-extension-engine';
+import { useRecentDownloads } from './use-recent-downloads';
+
+const PICK_ON_PAGE = import.meta.env.FIREFOX;
 
 export function PopupApp() {
   const { snapshot, inbox, error, reload, patchSnapshot } = useExtensionEngine();
+  const downloads = useRecentDownloads({ inPopupOnFirefox: PICK_ON_PAGE });
   const [pairingOpen, setPairingOpen] = useState(false);
   const [pairingRequesting, setPairingRequesting] = useState(false);
   const [pairingError, setPairingError] = useState<string | undefined>();
@@ -70,6 +83,13 @@ export function PopupApp() {
         await askEngine({ type: 'remove-inbox-item', id });
       }}
       onOpenOptions={openOptions}
+      downloads={downloads.downloads}
+      transferActions={transferActions}
+      onSendFiles={sendPickedFiles}
+      onPickElsewhere={PICK_ON_PAGE ? () => openSendPage() : undefined}
+      onCancelOutbox={cancelOutboxEntry}
+      onSetAutoAccept={setAutoAccept}
+      onSendDownload={downloads.send}
     />
   );
 }

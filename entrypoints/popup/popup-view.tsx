@@ -1,15 +1,24 @@
-// What the toolbar popup shows, given the engine's state: this device, its paired devices, the pairing
-// panel and the last few received items. Presentational: every action is a callback.
+// What the toolbar popup shows, given the engine's state: this device; transfers in flight (offers that
+// wait for a decision first); sending files by picker or by dropping them anywhere on the popup; the
+// paired devices and pairing; the outbox; the last few received items; and recent downloads to pass on.
+// Presentational: every action is a callback.
 
 import { AppHeader } from '../../components/app-header';
 import { Button } from '../../components/button';
 import { DeviceList } from '../../components/device-list';
-import { PlusIcon, SettingsIcon } from '../../components/icons';
+import { targetDevices, useTarget } from '../../components/device-target-picker';
+import { PlusIcon, SettingsIcon, UploadIcon } from '../../components/icons';
 import { InboxEntry } from '../../components/inbox-entry';
 import { LogoMark } from '../../components/logo-mark';
+import { OutboxList } from '../../components/outbox-list';
 import { PairingPanel } from '../../components/pairing-panel';
+import { type DownloadView, RecentDownloads } from '../../components/recent-downloads';
 import { Section } from '../../components/section';
+import { joinNames, SendFilesPanel, useFileSender } from '../../components/send-files';
 import { ServerProblem } from '../../components/server-status';
+import { TransferList } from '../../components/transfer-list';
+import type { TransferActions } from '../../components/transfer-row';
+import { useFileDrop } from '../../components/use-file-drop';
 import { useNow } from '../../components/use-now';
 import type { EngineSnapshot } from '../../core/engine/engine';
 import type { ReceivedItem } from '../../core/engine/state-store';
@@ -22,21 +31,35 @@ export interface PopupViewProps {
   pairingOpen: boolean;
   pairingRequesting: boolean;
   pairingError: string | undefined;
+  downloads: readonly DownloadView[];
+  transferActions: TransferActions;
   onStartPairing(): void;
   onClosePairing(): void;
   onRename(name: string): Promise<void>;
   onUnpair(deviceId: string): Promise<void>;
   onRemoveItem(id: string): Promise<void>;
   onOpenOptions(): void;
+  onSendFiles(deviceIds: string[], files: File[]): Promise<void>;
+  /** Set where a file dialog would close the popup (Firefox): "Choose files" opens the send page. */
+  onPickElsewhere?: (() => void) | undefined;
+  onCancelOutbox(entryId: string): Promise<void>;
+  onSetAutoAccept(deviceId: string, autoAccept: boolean): Promise<void>;
+  onSendDownload(download: DownloadView, deviceIds: string[]): Promise<'sent' | 'moved'>;
 }
 
 export function PopupView(props: PopupViewProps) {
   const { snapshot, inbox, pairingOpen } = props;
   const now = useNow(1000);
   const recent = inbox.slice(0, RECENT_ITEMS);
+  const hasDevices = snapshot.devices.length > 0;
+  const [target, setTarget] = useTarget(snapshot.devices);
+  const sender = useFileSender(snapshot.devices, target, props.onSendFiles);
+  const targets = targetDevices(snapshot.devices, target);
+  // The whole popup takes dropped files, so a drop never has to hit a small target.
+  const drop = useFileDrop(sender.send, targets.length > 0 && !sender.sending);
 
   return (
-    <main class="popup">
+    <main class="popup" {...drop.handlers}>
       <AppHeader
         name={snapshot.self.name}
         onRename={props.onRename}
@@ -45,6 +68,25 @@ export function PopupView(props: PopupViewProps) {
       />
       {snapshot.server === 'offline' ? (
         <ServerProblem problem={snapshot.serverProblem} hint="Check the server address in Options." />
+      ) : null}
+
+      {snapshot.transfers.length > 0 ? (
+        <Section title="Transfers">
+          <TransferList transfers={snapshot.transfers} finishedLimit={3} {...props.transferActions} />
+        </Section>
+      ) : null}
+
+      {hasDevices ? (
+        <Section title="Send files">
+          <SendFilesPanel
+            devices={snapshot.devices}
+            target={target}
+            onTargetChange={setTarget}
+            sender={sender}
+            drop={drop}
+            onPickElsewhere={props.onPickElsewhere}
+          />
+        </Section>
       ) : null}
 
       <Section
@@ -58,10 +100,14 @@ export function PopupView(props: PopupViewProps) {
           )
         }
       >
-        {snapshot.devices.length > 0 ? (
-          <DeviceList devices={snapshot.devices} onUnpair={props.onUnpair} />
+        {hasDevices ? (
+          <DeviceList
+            devices={snapshot.devices}
+            onUnpair={props.onUnpair}
+            onSetAutoAccept={props.onSetAutoAccept}
+          />
         ) : pairingOpen ? null : (
-          <p class="empty-note">No devices yet. Pair your phone to send it links and text.</p>
+          <p class="empty-note">No devices yet. Pair your phone to send it links, text and files.</p>
         )}
         {pairingOpen ? (
           <PairingPanel
@@ -74,6 +120,18 @@ export function PopupView(props: PopupViewProps) {
           />
         ) : null}
       </Section>
+
+      {snapshot.outbox.length > 0 ? (
+        <Section title="Outbox">
+          <OutboxList
+            entries={snapshot.outbox}
+            now={now}
+            onCancel={props.onCancelOutbox}
+            pendingLimit={5}
+            finishedLimit={3}
+          />
+        </Section>
+      ) : null}
 
       {recent.length > 0 ? (
         <Section title="Received">
@@ -91,7 +149,29 @@ export function PopupView(props: PopupViewProps) {
         </Section>
       ) : null}
 
+      {hasDevices && props.downloads.length > 0 ? (
+        <Section title="Recent downloads">
+          <RecentDownloads
+            downloads={props.downloads}
+            devices={snapshot.devices}
+            now={now}
+            onSend={props.onSendDownload}
+            onSendFiles={props.onSendFiles}
+            onPickElsewhere={props.onPickElsewhere}
+          />
+        </Section>
+      ) : null}
+
       <PopupFooter onOpenOptions={props.onOpenOptions} />
+
+      {drop.dragging ? (
+        <div class="drop-overlay" aria-hidden="true">
+          <UploadIcon size={32} />
+          <span>
+            Drop to send to {target === 'all' ? 'all devices' : joinNames(targets.map((d) => d.name))}
+          </span>
+        </div>
+      ) : null}
     </main>
   );
 }

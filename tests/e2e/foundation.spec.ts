@@ -71,7 +71,7 @@ test('sends a link, selected text and the page through the context menu', async 
     info: { linkUrl: 'https://example.com/article?id=7', pageUrl: 'https://example.com/' },
     tab: { url: 'https://example.com/', title: 'Example home' },
   });
-  expect(link).toEqual({ ok: true, value: null });
+  expect(link).toEqual({ ok: true, value: { delivered: true } });
   await expect(inbox.first()).toHaveAttribute('data-kind', 'link');
   await expect(inbox.first().getByTestId('item-text')).toContainText('https://example.com/article?id=7');
   await expect(inbox.first().getByTestId('open-link')).toHaveAttribute(
@@ -125,13 +125,13 @@ test('reconnects by itself after a server restart, and the next send works', asy
     info: { linkUrl: 'https://example.com/after-restart', pageUrl: 'https://example.com/' },
     tab: { url: 'https://example.com/', title: 'Example' },
   });
-  expect(result).toEqual({ ok: true, value: null });
+  expect(result).toEqual({ ok: true, value: { delivered: true } });
   await expect(phone.page.getByTestId('inbox-item').first().getByTestId('item-text')).toContainText(
     'https://example.com/after-restart',
   );
 });
 
-test('says clearly when the device is offline', async () => {
+test('says clearly when the device is offline, and keeps the item for later', async () => {
   const profileDir = phone.profileDir;
   await phone.context.close();
   await expect(popup.getByTestId('device-row')).toHaveAttribute('data-status', 'offline', {
@@ -141,11 +141,11 @@ test('says clearly when the device is offline', async () => {
     info: { selectionText: 'nobody home', pageUrl: 'https://example.com/' },
     tab: { url: 'https://example.com/', title: 'Example' },
   });
-  expect(result).toEqual({
-    ok: false,
-    error: 'Android phone is offline. Open DirectDrop on it and try again.',
-  });
+  expect(result).toEqual({ ok: true, value: { queued: true, reason: 'Android phone is offline.' } });
   phone = await launchPhone(profileDir);
+  await phone.page.goto(server.publicUrl);
+  // The outbox delivers it by itself once the phone is back.
+  await expect(phone.page.getByTestId('inbox-item').first().getByTestId('item-text')).toContainText('nobody home');
 });
 
 test('after unpairing, the phone can no longer connect as paired', async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DeviceView } from '../../core/engine/engine';
-import { itemFromClick, menuEntries, menuTargets, parseMenuId } from '../../utils/context-menus';
+import { menuEntries, menuTargets, parseMenuId, targetOfClick } from '../../utils/context-menus';
+import { fileNameForUrl } from '../../utils/file-naming';
 
 const phone = { deviceId: 'A'.repeat(22), name: 'Android phone' };
 const tablet = { deviceId: 'B'.repeat(22), name: 'iPad' };
@@ -8,19 +9,24 @@ const tablet = { deviceId: 'B'.repeat(22), name: 'iPad' };
 describe('context menus', () => {
   it('offers one entry per kind for a single device', () => {
     expect(menuEntries([phone]).map((e) => [e.title, e.contexts, e.parentId])).toEqual([
+      ['Send image to Android phone', ['image'], undefined],
       ['Send link to Android phone', ['link'], undefined],
+      ['Send linked file to Android phone', ['link'], undefined],
       ['Send text to Android phone', ['selection'], undefined],
       ['Send this page to Android phone', ['page'], undefined],
+      ['Send video to Android phone', ['video'], undefined],
+      ['Send audio to Android phone', ['audio'], undefined],
     ]);
   });
 
-  it('groups several devices in a submenu per kind', () => {
+  it('groups several devices in a submenu per kind, ending with All devices', () => {
     const entries = menuEntries([phone, tablet]);
-    const link = entries.filter((e) => e.contexts[0] === 'link');
-    expect(link.map((e) => [e.id, e.title, e.parentId])).toEqual([
-      ['send-link', 'Send link to', undefined],
-      [`send:link:${phone.deviceId}`, 'Android phone', 'send-link'],
-      [`send:link:${tablet.deviceId}`, 'iPad', 'send-link'],
+    const image = entries.filter((e) => e.contexts[0] === 'image');
+    expect(image.map((e) => [e.id, e.title, e.parentId])).toEqual([
+      ['send-image', 'Send image to', undefined],
+      [`send:image:${phone.deviceId}`, 'Android phone', 'send-image'],
+      [`send:image:${tablet.deviceId}`, 'iPad', 'send-image'],
+      ['send:image:all', 'All devices', 'send-image'],
     ]);
   });
 
@@ -34,27 +40,50 @@ describe('context menus', () => {
   });
 
   it('parses only its own menu ids', () => {
-    expect(parseMenuId(`send:page:${phone.deviceId}`)).toEqual({ kind: 'page', deviceId: phone.deviceId });
+    expect(parseMenuId(`send:page:${phone.deviceId}`)).toEqual({ kind: 'page', target: phone.deviceId });
+    expect(parseMenuId('send:image:all')).toEqual({ kind: 'image', target: 'all' });
     expect(parseMenuId('send:page:short')).toBeUndefined();
     expect(parseMenuId('send-link')).toBeUndefined();
   });
 
-  it('builds the item Chrome points at, with the source page for text', () => {
+  it('turns a click into the item or the file Chrome points at', () => {
     const tab = { url: 'https://example.com/post', title: 'A post' };
-    expect(itemFromClick('link', { linkUrl: 'https://x.example/' }, tab)).toEqual({
-      kind: 'link',
-      url: 'https://x.example/',
+    expect(targetOfClick('link', { linkUrl: 'https://x.example/' }, tab)).toEqual({
+      item: { kind: 'link', url: 'https://x.example/' },
     });
-    expect(itemFromClick('text', { selectionText: '  hello  ' }, tab)).toEqual({
-      kind: 'text',
-      text: 'hello',
-      sourceUrl: 'https://example.com/post',
-      sourceTitle: 'A post',
+    expect(targetOfClick('text', { selectionText: '  hello  ' }, tab)).toEqual({
+      item: { kind: 'text', text: 'hello', sourceUrl: 'https://example.com/post', sourceTitle: 'A post' },
     });
-    expect(itemFromClick('page', {}, tab)).toEqual({ kind: 'page', url: tab.url, title: 'A post' });
-    expect(itemFromClick('text', { selectionText: '   ' }, tab)).toEqual({
+    expect(targetOfClick('page', {}, tab)).toEqual({ item: { kind: 'page', url: tab.url, title: 'A post' } });
+    expect(targetOfClick('image', { srcUrl: 'https://cdn.example/a.png' }, tab)).toEqual({
+      fileUrl: 'https://cdn.example/a.png',
+    });
+    expect(targetOfClick('image', { srcUrl: 'data:image/png;base64,AAAA' }, tab)).toEqual({
+      fileUrl: 'data:image/png;base64,AAAA',
+    });
+    expect(targetOfClick('linked-file', { linkUrl: 'ftp://old.example/x' }, tab)).toEqual({
+      error: 'DirectDrop cannot read ftp: addresses.',
+    });
+    expect(targetOfClick('video', {}, tab)).toMatchObject({ error: expect.stringMatching(/streamed/) });
+    expect(targetOfClick('text', { selectionText: '   ' }, tab)).toEqual({
       error: 'Select some text first.',
     });
-    expect(itemFromClick('link', {}, tab)).toEqual({ error: 'There is no link here to send.' });
+  });
+});
+
+describe('names for fetched files', () => {
+  it('prefers the server name, then the path, then the kind, with a matching extension', () => {
+    expect(fileNameForUrl('https://x/y/photo.jpg?size=2', { type: 'image/jpeg' })).toBe('photo.jpg');
+    expect(fileNameForUrl('https://x/y/photo', { type: 'image/png' })).toBe('photo.png');
+    expect(fileNameForUrl('https://x/dl?id=3', { disposition: 'attachment; filename="report 2.pdf"' })).toBe(
+      'report 2.pdf',
+    );
+    expect(
+      fileNameForUrl('https://x/', {
+        disposition: "attachment; filename*=UTF-8''r%C3%A9sum%C3%A9.pdf",
+        type: 'application/pdf',
+      }),
+    ).toBe('résumé.pdf');
+    expect(fileNameForUrl('data:image/webp;base64,AAAA', { type: 'image/webp' })).toBe('image.webp');
   });
 });

@@ -35,7 +35,7 @@ export interface Desktop {
   profileDir: string;
 }
 
-export async function launchDesktop(profileDir = newProfileDir('desktop')): Promise<Desktop> {
+export async function launchDesktop(profileDir = newProfileDir('desktop'), extraArgs: string[] = []): Promise<Desktop> {
   const context = await chromium.launchPersistentContext(profileDir, {
     executablePath: CHROMIUM_PATH,
     headless: true,
@@ -45,6 +45,7 @@ export async function launchDesktop(profileDir = newProfileDir('desktop')): Prom
       ...COMMON_ARGS,
       `--disable-extensions-except=${EXTENSION_DIR}`,
       `--load-extension=${EXTENSION_DIR}`,
+      ...extraArgs,
     ],
   });
   const worker = context.serviceWorkers()[0] ?? (await context.waitForEvent('serviceworker'));
@@ -53,6 +54,7 @@ export async function launchDesktop(profileDir = newProfileDir('desktop')): Prom
 
 export async function launchPhone(
   profileDir = newProfileDir('phone'),
+  extraArgs: string[] = [],
 ): Promise<{ context: BrowserContext; page: Page; profileDir: string }> {
   const context = await chromium.launchPersistentContext(profileDir, {
     executablePath: CHROMIUM_PATH,
@@ -62,7 +64,7 @@ export async function launchPhone(
     isMobile: true,
     hasTouch: true,
     userAgent: PHONE_USER_AGENT,
-    args: COMMON_ARGS,
+    args: [...COMMON_ARGS, ...extraArgs],
   });
   const page = context.pages()[0] ?? (await context.newPage());
   return { context, page, profileDir };
@@ -71,7 +73,9 @@ export async function launchPhone(
 /** Points the extension at the test's signalling server, as a user would in Options. */
 export async function configureExtension(desktop: Desktop, serverUrl: string): Promise<void> {
   await desktop.worker.evaluate(async (url) => {
-    await chrome.storage.local.set({ settings: { serverUrl: url, iceServers: [], notifyOnReceive: true } });
+    await chrome.storage.local.set({
+      settings: { serverUrl: url, iceServers: [], notifyOnReceive: true, offerToSendDownloads: true },
+    });
   }, serverUrl);
 }
 

@@ -15,12 +15,12 @@ export async function clickContextMenu(
   desktop: Desktop,
   menuItemId: string,
   click: MenuClick,
-): Promise<RpcResult<null>> {
+): Promise<RpcResult<unknown>> {
   return desktop.worker.evaluate(
     ({ id, info, tab }) => {
       const handle = (
         globalThis as unknown as {
-          directDrop: { onContextMenuClicked(info: unknown, tab: unknown): Promise<RpcResult<null>> };
+          directDrop: { onContextMenuClicked(info: unknown, tab: unknown): Promise<RpcResult<unknown>> };
         }
       ).directDrop;
       return handle.onContextMenuClicked(

@@ -1,0 +1,375 @@
+// Throughput benchmark, desktop extension -> companion app in a separate Chromium, on loopback, in ONE run:
+//   - DirectDrop: a real transfer from the popup's file picker, with hashing and disk writes on both ends,
+//     timed on the receiver from its first byte to the file being written and verified;
+//   - a plain RTCDataChannel between the same two browsers (64 KiB chunks, bufferedamountlow flow
+//     control), the ceiling;
+//   - PeerJS with its default `binary` serialization, as most PeerJS apps use it.
+// Several runs each, interleaved, so a noisy moment hits all three alike. Prints medians, ratios and the
+// receiving browser's peak memory; with --out FILE also writes them as JSON.
+//
+//   npm run bench -- [--size-mib 256] [--runs 3] [--out bench.json]
+//
+// MB/s here are 10^6 bytes per second.
+
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Page } from '@playwright/test';
+import WebSocket from 'ws';
+import { configureExtension, launchDesktop, launchPhone, newProfileDir, openPopup } from '../tests/e2e/support/browsers';
+import { startServer } from '../tests/e2e/support/server';
+
+interface Options {
+  sizeMib: number;
+  runs: number;
+  out?: string;
+}
+
+function parseArgs(argv: string[]): Options {
+  const options: Options = { sizeMib: 256, runs: 3 };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const value = argv[i + 1];
+    if (flag === '--size-mib' && value) options.sizeMib = Number(value);
+    else if (flag === '--runs' && value) options.runs = Number(value);
+    else if (flag === '--out' && value) options.out = value;
+    else continue;
+    i++;
+  }
+  if (!Number.isFinite(options.sizeMib) || options.sizeMib <= 0) throw new Error('--size-mib must be a positive number');
+  if (!Number.isInteger(options.runs) || options.runs < 1) throw new Error('--runs must be a positive integer');
+  return options;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+}
+
+const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+// ---- memory of the receiving browser: every process started with its profile directory ----
+
+function processesOf(profileDir: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      if (cmdline.includes(profileDir)) pids.push(Number(entry));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return pids;
+}
+
+function rssMib(profileDir: string): number {
+  let kib = 0;
+  for (const pid of processesOf(profileDir)) {
+    try {
+      const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      kib += Number(match?.[1] ?? 0);
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return kib / 1024;
+}
+
+function sampleMemory(profileDir: string): { stop(): number } {
+  let peak = rssMib(profileDir);
+  const timer = setInterval(() => {
+    peak = Math.max(peak, rssMib(profileDir));
+  }, 100);
+  return {
+    stop() {
+      clearInterval(timer);
+      return Math.max(peak, rssMib(profileDir));
+    },
+  };
+}
+
+// ---- running code in the offscreen document (it is not a Playwright page) ----
+
+async function offscreenEvaluator(profileDir: string): Promise<(expression: string) => Promise<unknown>> {
+  const portFile = join(profileDir, 'DevToolsActivePort');
+  for (let i = 0; i < 100 && !existsSync(portFile); i++) await new Promise((r) => setTimeout(r, 100));
+  const port = readFileSync(portFile, 'utf8').split('\n')[0];
+  let target: { url: string; webSocketDebuggerUrl: string } | undefined;
+  for (let i = 0; i < 100 && !target; i++) {
+    const targets = (await (await fetch(`http://127.0.0.1:${port}/json/list`)).json()) as Array<{
+      url: string;
+      webSocketDebuggerUrl: string;
+    }>;
+    target = targets.find((t) => t.url.endsWith('/offscreen.html'));
+    if (!target) await new Promise((r) => setTimeout(r, 100));
+  }
+  if (!target) throw new Error('The offscreen document did not start.');
+  const socket = new WebSocket(target.webSocketDebuggerUrl, { perMessageDeflate: false });
+  await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+  let nextId = 1;
+  const waiting = new Map<number, (result: { result?: { value?: unknown }; exceptionDetails?: unknown }) => void>();
+  socket.on('message', (data) => {
+    const message = JSON.parse(String(data)) as { id?: number; result?: never };
+    if (message.id !== undefined) waiting.get(message.id)?.(message.result ?? {});
+  });
+  return (expression) =>
+    new Promise((resolve, reject) => {
+      const id = nextId++;
+      waiting.set(id, (result) => {
+        waiting.delete(id);
+        if (result.exceptionDetails) reject(new Error(JSON.stringify(result.exceptionDetails).slice(0, 500)));
+        else resolve(result.result?.value);
+      });
+      socket.send(
+        JSON.stringify({ id, method: 'Runtime.evaluate', params: { expression, awaitPromise: true, returnByValue: true } }),
+      );
+    });
+}
+
+// ---- the three contenders ----
+
+async function runDirectDrop(popup: Page, phone: Page, file: string, bytes: number): Promise<number> {
+  const before = await phone.getByTestId('transfer-row').count();
+  await phone.evaluate(() => {
+    const w = window as unknown as { benchMarks: Record<string, number> };
+    w.benchMarks = {};
+    new MutationObserver(() => {
+      for (const row of document.querySelectorAll<HTMLElement>('[data-testid="transfer-row"]')) {
+        const id = row.dataset.transferId ?? '';
+        const state = row.dataset.state;
+        if (state === 'receiving' && !w.benchMarks[`${id}:start`]) w.benchMarks[`${id}:start`] = performance.now();
+        if (state === 'done' && !w.benchMarks[`${id}:done`]) w.benchMarks[`${id}:done`] = performance.now();
+      }
+    }).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-state'] });
+  });
+  const target = popup.getByTestId('send-files-target');
+  if (await target.count()) await target.selectOption({ index: 0 });
+  await popup.getByTestId('send-files-input').setInputFiles(file);
+  const confirm = popup.getByTestId('send-files-button');
+  if (await confirm.count()) await confirm.click();
+  await phone.waitForFunction(
+    (count) => document.querySelectorAll('[data-testid="transfer-row"]').length > count,
+    before,
+    { timeout: 10 * 60_000 },
+  );
+  const elapsedMs = (await phone.waitForFunction(
+    () => {
+      const marks = (window as unknown as { benchMarks: Record<string, number> }).benchMarks;
+      const done = Object.keys(marks).find((k) => k.endsWith(':done'));
+      if (!done) return false;
+      const start = marks[done.replace(':done', ':start')];
+      return start === undefined ? false : (marks[done] ?? 0) - start;
+    },
+    undefined,
+    { timeout: 10 * 60_000, polling: 100 },
+  ).then((h) => h.jsonValue())) as number;
+  return bytes / 1e6 / (elapsedMs / 1000);
+}
+
+/** Receiver side of the raw and PeerJS runs: counts bytes, notes first and last arrival. */
+const RECEIVER_COUNTER = `
+  window.benchCount = (bytes) => new Promise((resolve) => {
+    let got = 0, first = 0;
+    window.benchOnData = (size) => {
+      if (!first) first = performance.now();
+      got += size;
+      if (got >= bytes) resolve(performance.now() - first);
+    };
+  });`;
+
+async function runRawChannel(offscreen: (e: string) => Promise<unknown>, phone: Page, bytes: number): Promise<number> {
+  const offer = (await offscreen(`(async () => {
+    const pc = new RTCPeerConnection({ iceServers: [] });
+    const dc = pc.createDataChannel('bench', { ordered: true });
+    dc.binaryType = 'arraybuffer';
+    window.benchRaw = { pc, dc, opened: new Promise((r) => (dc.onopen = r)) };
+    await pc.setLocalDescription(await pc.createOffer());
+    await new Promise((r) => { if (pc.iceGatheringState === 'complete') r(); else pc.onicegatheringstatechange = () => pc.iceGatheringState === 'complete' && r(); });
+    return pc.localDescription.sdp;
+  })()`)) as string;
+  const answer = await phone.evaluate(
+    async ({ sdp, counter }) => {
+      new Function(counter)();
+      const pc = new RTCPeerConnection({ iceServers: [] });
+      (window as unknown as { benchRawPc: RTCPeerConnection }).benchRawPc = pc;
+      pc.ondatachannel = (event) => {
+        event.channel.binaryType = 'arraybuffer';
+        event.channel.onmessage = (m) =>
+          (window as unknown as { benchOnData?: (n: number) => void }).benchOnData?.((m.data as ArrayBuffer).byteLength);
+      };
+      await pc.setRemoteDescription({ type: 'offer', sdp });
+      await pc.setLocalDescription(await pc.createAnswer());
+      await new Promise<void>((r) => {
+        if (pc.iceGatheringState === 'complete') r();
+        else pc.onicegatheringstatechange = () => pc.iceGatheringState === 'complete' && r();
+      });
+      return pc.localDescription?.sdp ?? '';
+    },
+    { sdp: offer, counter: RECEIVER_COUNTER },
+  );
+  await offscreen(`(async () => { await window.benchRaw.pc.setRemoteDescription({ type: 'answer', sdp: ${JSON.stringify(answer)} }); await window.benchRaw.opened; })()`);
+  const counted = phone.evaluate((n) => (window as unknown as { benchCount(n: number): Promise<number> }).benchCount(n), bytes);
+  await offscreen(`(async () => {
+    const { dc } = window.benchRaw;
+    const chunk = new Uint8Array(64 * 1024);
+    crypto.getRandomValues(chunk.subarray(0, 65536));
+    dc.bufferedAmountLowThreshold = 1024 * 1024;
+    let sent = 0;
+    while (sent < ${bytes}) {
+      if (dc.bufferedAmount > 4 * 1024 * 1024) await new Promise((r) => (dc.onbufferedamountlow = r));
+      const size = Math.min(chunk.length, ${bytes} - sent);
+      dc.send(size === chunk.length ? chunk : chunk.subarray(0, size));
+      sent += size;
+    }
+  })()`);
+  const elapsedMs = await counted;
+  await offscreen('window.benchRaw.pc.close()');
+  await phone.evaluate(() => (window as unknown as { benchRawPc: RTCPeerConnection }).benchRawPc.close());
+  return bytes / 1e6 / (elapsedMs / 1000);
+}
+
+async function runPeerJsBinary(
+  offscreen: (e: string) => Promise<unknown>,
+  phone: Page,
+  bytes: number,
+  server: { host: string; port: number },
+  peerJsSource: string,
+): Promise<number> {
+  const id = `bench${Date.now()}`;
+  const options = JSON.stringify({ host: server.host, port: server.port, path: '/peerjs', config: { iceServers: [] } });
+  await phone.evaluate(
+    async ({ source, counter, id, options }) => {
+      new Function(source)();
+      new Function(counter)();
+      const { Peer } = (window as unknown as { peerjs: { Peer: new (id: string, o: unknown) => PeerLike } }).peerjs;
+      interface PeerLike {
+        on(event: string, cb: (...args: never[]) => void): void;
+        destroy(): void;
+      }
+      const peer = new Peer(id, JSON.parse(options));
+      (window as unknown as { benchPeer: PeerLike }).benchPeer = peer;
+      peer.on('connection', (conn: { on(e: string, cb: (d: ArrayBuffer) => void): void }) =>
+        conn.on('data', (data) => (window as unknown as { benchOnData?: (n: number) => void }).benchOnData?.(data.byteLength)),
+      );
+      await new Promise((r) => peer.on('open', r as never));
+    },
+    { source: peerJsSource, counter: RECEIVER_COUNTER, id, options },
+  );
+  await offscreen(`(async () => {
+    if (!window.peerjs) (0, eval)(${JSON.stringify(peerJsSource)});
+    const peer = new window.peerjs.Peer('sender' + ${JSON.stringify(id)}, ${options});
+    await new Promise((r) => peer.on('open', r));
+    const conn = peer.connect(${JSON.stringify(id)});
+    await new Promise((r) => conn.on('open', r));
+    window.benchPeerJs = { peer, conn };
+  })()`);
+  const counted = phone.evaluate((n) => (window as unknown as { benchCount(n: number): Promise<number> }).benchCount(n), bytes);
+  await offscreen(`(async () => {
+    const { conn } = window.benchPeerJs;
+    const chunk = new Uint8Array(64 * 1024);
+    let sent = 0;
+    while (sent < ${bytes}) {
+      // PeerJS queues without limit; a typical app waits when the queue grows.
+      while (conn.bufferSize > 64) await new Promise((r) => setTimeout(r, 5));
+      const size = Math.min(chunk.length, ${bytes} - sent);
+      conn.send(size === chunk.length ? chunk.buffer : chunk.slice(0, size).buffer);
+      sent += size;
+    }
+  })()`);
+  const elapsedMs = await counted;
+  await offscreen('window.benchPeerJs.peer.destroy()');
+  await phone.evaluate(() => (window as unknown as { benchPeer: { destroy(): void } }).benchPeer.destroy());
+  return bytes / 1e6 / (elapsedMs / 1000);
+}
+
+// ---- the run ----
+
+async function main(): Promise<void> {
+  const options = parseArgs(process.argv.slice(2));
+  const bytes = Math.round(options.sizeMib * 1024 * 1024);
+  if (!existsSync('.output/chrome-mv3/manifest.json') || !existsSync('dist/companion/index.html')) {
+    console.log('Building the extension and the companion app first...');
+    const built = spawnSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' });
+    if (built.status !== 0) throw new Error('The build failed.');
+  }
+  const peerJsSource = readFileSync(createRequire(import.meta.url).resolve('peerjs/dist/peerjs.min.js'), 'utf8');
+  const file = join(tmpdir(), `directdrop-bench-${options.sizeMib}mib.bin`);
+  if (!existsSync(file) || readFileSync(file).length !== bytes) {
+    const data = Buffer.alloc(bytes);
+    for (let offset = 0; offset < bytes; offset += 65536) {
+      crypto.getRandomValues(data.subarray(offset, Math.min(bytes, offset + 65536)));
+    }
+    writeFileSync(file, data);
+  }
+
+  const server = await startServer();
+  const desktopProfile = newProfileDir('bench-desktop');
+  const phoneProfile = newProfileDir('bench-phone');
+  const desktop = await launchDesktop(desktopProfile, ['--remote-debugging-port=0']);
+  const phone = await launchPhone(phoneProfile);
+  try {
+    await configureExtension(desktop, server.httpUrl);
+    const popup = await openPopup(desktop);
+    await popup.getByTestId('server-status').and(popup.locator('[data-status="online"]')).waitFor({ timeout: 30_000 });
+    const link = ((await popup.getByTestId('pairing-link').textContent()) ?? '').trim();
+    await phone.page.goto(link);
+    await phone.page.locator('[data-testid="pairing-status"][data-state="paired"]').waitFor({ timeout: 30_000 });
+    await popup.locator('[data-testid="device-row"][data-status="online"]').waitFor({ timeout: 30_000 });
+    const offscreen = await offscreenEvaluator(desktopProfile);
+    const signalling = { host: '127.0.0.1', port: server.httpPort };
+
+    await new Promise((r) => setTimeout(r, 2000));
+    const idleRss = rssMib(phoneProfile);
+    let peakRss = idleRss;
+    const results = { directdrop: [] as number[], raw: [] as number[], peerjs: [] as number[] };
+    for (let run = 1; run <= options.runs; run++) {
+      const memory = sampleMemory(phoneProfile);
+      results.directdrop.push(await runDirectDrop(popup, phone.page, file, bytes));
+      peakRss = Math.max(peakRss, memory.stop());
+      results.raw.push(await runRawChannel(offscreen, phone.page, bytes));
+      results.peerjs.push(await runPeerJsBinary(offscreen, phone.page, bytes, signalling, peerJsSource));
+      console.log(
+        `run ${run}/${options.runs}: DirectDrop ${results.directdrop.at(-1)?.toFixed(1)} MB/s, ` +
+          `plain channel ${results.raw.at(-1)?.toFixed(1)} MB/s, PeerJS binary ${results.peerjs.at(-1)?.toFixed(1)} MB/s`,
+      );
+    }
+    const summary = {
+      size_mib: options.sizeMib,
+      runs: options.runs,
+      directdrop_mbps: round(median(results.directdrop)),
+      raw_channel_mbps: round(median(results.raw)),
+      peerjs_binary_mbps: round(median(results.peerjs)),
+      ratio_vs_raw: round(median(results.directdrop) / median(results.raw), 3),
+      ratio_vs_peerjs_binary: round(median(results.directdrop) / median(results.peerjs), 3),
+      receiver_peak_rss_mib: round(peakRss, 1),
+      receiver_idle_rss_mib: round(idleRss, 1),
+      receiver_rss_growth_mib: round(peakRss - idleRss, 1),
+    };
+    console.log(`\nMedians over ${options.runs} runs of ${options.sizeMib} MiB (MB = 10^6 bytes):`);
+    console.log(`  DirectDrop (hashing + disk writes) ${summary.directdrop_mbps} MB/s`);
+    console.log(`  plain RTCDataChannel (ceiling)     ${summary.raw_channel_mbps} MB/s`);
+    console.log(`  PeerJS binary serialization        ${summary.peerjs_binary_mbps} MB/s`);
+    console.log(`  ratio vs plain channel ${summary.ratio_vs_raw}, vs PeerJS binary ${summary.ratio_vs_peerjs_binary}`);
+    console.log(
+      `  receiving browser memory: idle ${summary.receiver_idle_rss_mib} MiB, peak ${summary.receiver_peak_rss_mib} MiB (+${summary.receiver_rss_growth_mib} MiB)`,
+    );
+    if (options.out) writeFileSync(options.out, `${JSON.stringify(summary, null, 2)}\n`);
+  } finally {
+    await desktop.context.close();
+    await phone.context.close();
+    await server.close();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  },
+);
