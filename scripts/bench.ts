@@ -18,7 +18,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
 import WebSocket from 'ws';
-import { configureExtension, launchDesktop, launchPhone, newProfileDir, openPopup } from '../tests/e2e/support/browsers';
+import {
+  configureExtension,
+  launchDesktop,
+  launchPhone,
+  newProfileDir,
+  openPopup,
+} from '../tests/e2e/support/browsers';
 import { startServer } from '../tests/e2e/support/server';
 
 interface Options {
@@ -38,8 +44,10 @@ function parseArgs(argv: string[]): Options {
     else continue;
     i++;
   }
-  if (!Number.isFinite(options.sizeMib) || options.sizeMib <= 0) throw new Error('--size-mib must be a positive number');
-  if (!Number.isInteger(options.runs) || options.runs < 1) throw new Error('--runs must be a positive integer');
+  if (!Number.isFinite(options.sizeMib) || options.sizeMib <= 0)
+    throw new Error('--size-mib must be a positive number');
+  if (!Number.isInteger(options.runs) || options.runs < 1)
+    throw new Error('--runs must be a positive integer');
   return options;
 }
 
@@ -112,7 +120,10 @@ async function offscreenEvaluator(profileDir: string): Promise<(expression: stri
   const socket = new WebSocket(target.webSocketDebuggerUrl, { perMessageDeflate: false });
   await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
   let nextId = 1;
-  const waiting = new Map<number, (result: { result?: { value?: unknown }; exceptionDetails?: unknown }) => void>();
+  const waiting = new Map<
+    number,
+    (result: { result?: { value?: unknown }; exceptionDetails?: unknown }) => void
+  >();
   socket.on('message', (data) => {
     const message = JSON.parse(String(data)) as { id?: number; result?: never };
     if (message.id !== undefined) waiting.get(message.id)?.(message.result ?? {});
@@ -126,7 +137,11 @@ async function offscreenEvaluator(profileDir: string): Promise<(expression: stri
         else resolve(result.result?.value);
       });
       socket.send(
-        JSON.stringify({ id, method: 'Runtime.evaluate', params: { expression, awaitPromise: true, returnByValue: true } }),
+        JSON.stringify({
+          id,
+          method: 'Runtime.evaluate',
+          params: { expression, awaitPromise: true, returnByValue: true },
+        }),
       );
     });
 }
@@ -142,10 +157,16 @@ async function runDirectDrop(popup: Page, phone: Page, file: string, bytes: numb
       for (const row of document.querySelectorAll<HTMLElement>('[data-testid="transfer-row"]')) {
         const id = row.dataset.transferId ?? '';
         const state = row.dataset.state;
-        if (state === 'receiving' && !w.benchMarks[`${id}:start`]) w.benchMarks[`${id}:start`] = performance.now();
+        if (state === 'receiving' && !w.benchMarks[`${id}:start`])
+          w.benchMarks[`${id}:start`] = performance.now();
         if (state === 'done' && !w.benchMarks[`${id}:done`]) w.benchMarks[`${id}:done`] = performance.now();
       }
-    }).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-state'] });
+    }).observe(document.body, {
+      subtree: true,
+      childList: true,
+      attributes: true,
+      attributeFilter: ['data-state'],
+    });
   });
   const target = popup.getByTestId('send-files-target');
   if (await target.count()) await target.selectOption({ index: 0 });
@@ -157,17 +178,19 @@ async function runDirectDrop(popup: Page, phone: Page, file: string, bytes: numb
     before,
     { timeout: 10 * 60_000 },
   );
-  const elapsedMs = (await phone.waitForFunction(
-    () => {
-      const marks = (window as unknown as { benchMarks: Record<string, number> }).benchMarks;
-      const done = Object.keys(marks).find((k) => k.endsWith(':done'));
-      if (!done) return false;
-      const start = marks[done.replace(':done', ':start')];
-      return start === undefined ? false : (marks[done] ?? 0) - start;
-    },
-    undefined,
-    { timeout: 10 * 60_000, polling: 100 },
-  ).then((h) => h.jsonValue())) as number;
+  const elapsedMs = (await phone
+    .waitForFunction(
+      () => {
+        const marks = (window as unknown as { benchMarks: Record<string, number> }).benchMarks;
+        const done = Object.keys(marks).find((k) => k.endsWith(':done'));
+        if (!done) return false;
+        const start = marks[done.replace(':done', ':start')];
+        return start === undefined ? false : (marks[done] ?? 0) - start;
+      },
+      undefined,
+      { timeout: 10 * 60_000, polling: 100 },
+    )
+    .then((h) => h.jsonValue())) as number;
   return bytes / 1e6 / (elapsedMs / 1000);
 }
 
@@ -182,7 +205,11 @@ const RECEIVER_COUNTER = `
     };
   });`;
 
-async function runRawChannel(offscreen: (e: string) => Promise<unknown>, phone: Page, bytes: number): Promise<number> {
+async function runRawChannel(
+  offscreen: (e: string) => Promise<unknown>,
+  phone: Page,
+  bytes: number,
+): Promise<number> {
   const offer = (await offscreen(`(async () => {
     const pc = new RTCPeerConnection({ iceServers: [] });
     const dc = pc.createDataChannel('bench', { ordered: true });
@@ -200,7 +227,9 @@ async function runRawChannel(offscreen: (e: string) => Promise<unknown>, phone: 
       pc.ondatachannel = (event) => {
         event.channel.binaryType = 'arraybuffer';
         event.channel.onmessage = (m) =>
-          (window as unknown as { benchOnData?: (n: number) => void }).benchOnData?.((m.data as ArrayBuffer).byteLength);
+          (window as unknown as { benchOnData?: (n: number) => void }).benchOnData?.(
+            (m.data as ArrayBuffer).byteLength,
+          );
       };
       await pc.setRemoteDescription({ type: 'offer', sdp });
       await pc.setLocalDescription(await pc.createAnswer());
@@ -212,8 +241,13 @@ async function runRawChannel(offscreen: (e: string) => Promise<unknown>, phone: 
     },
     { sdp: offer, counter: RECEIVER_COUNTER },
   );
-  await offscreen(`(async () => { await window.benchRaw.pc.setRemoteDescription({ type: 'answer', sdp: ${JSON.stringify(answer)} }); await window.benchRaw.opened; })()`);
-  const counted = phone.evaluate((n) => (window as unknown as { benchCount(n: number): Promise<number> }).benchCount(n), bytes);
+  await offscreen(
+    `(async () => { await window.benchRaw.pc.setRemoteDescription({ type: 'answer', sdp: ${JSON.stringify(answer)} }); await window.benchRaw.opened; })()`,
+  );
+  const counted = phone.evaluate(
+    (n) => (window as unknown as { benchCount(n: number): Promise<number> }).benchCount(n),
+    bytes,
+  );
   await offscreen(`(async () => {
     const { dc } = window.benchRaw;
     const chunk = new Uint8Array(64 * 1024);
@@ -241,12 +275,18 @@ async function runPeerJsBinary(
   peerJsSource: string,
 ): Promise<number> {
   const id = `bench${Date.now()}`;
-  const options = JSON.stringify({ host: server.host, port: server.port, path: '/peerjs', config: { iceServers: [] } });
+  const options = JSON.stringify({
+    host: server.host,
+    port: server.port,
+    path: '/peerjs',
+    config: { iceServers: [] },
+  });
   await phone.evaluate(
     async ({ source, counter, id, options }) => {
       new Function(source)();
       new Function(counter)();
-      const { Peer } = (window as unknown as { peerjs: { Peer: new (id: string, o: unknown) => PeerLike } }).peerjs;
+      const { Peer } = (window as unknown as { peerjs: { Peer: new (id: string, o: unknown) => PeerLike } })
+        .peerjs;
       interface PeerLike {
         on(event: string, cb: (...args: never[]) => void): void;
         destroy(): void;
@@ -254,7 +294,9 @@ async function runPeerJsBinary(
       const peer = new Peer(id, JSON.parse(options));
       (window as unknown as { benchPeer: PeerLike }).benchPeer = peer;
       peer.on('connection', (conn: { on(e: string, cb: (d: ArrayBuffer) => void): void }) =>
-        conn.on('data', (data) => (window as unknown as { benchOnData?: (n: number) => void }).benchOnData?.(data.byteLength)),
+        conn.on('data', (data) =>
+          (window as unknown as { benchOnData?: (n: number) => void }).benchOnData?.(data.byteLength),
+        ),
       );
       await new Promise((r) => peer.on('open', r as never));
     },
@@ -268,7 +310,10 @@ async function runPeerJsBinary(
     await new Promise((r) => conn.on('open', r));
     window.benchPeerJs = { peer, conn };
   })()`);
-  const counted = phone.evaluate((n) => (window as unknown as { benchCount(n: number): Promise<number> }).benchCount(n), bytes);
+  const counted = phone.evaluate(
+    (n) => (window as unknown as { benchCount(n: number): Promise<number> }).benchCount(n),
+    bytes,
+  );
   await offscreen(`(async () => {
     const { conn } = window.benchPeerJs;
     const chunk = new Uint8Array(64 * 1024);
@@ -297,7 +342,10 @@ async function main(): Promise<void> {
     const built = spawnSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' });
     if (built.status !== 0) throw new Error('The build failed.');
   }
-  const peerJsSource = readFileSync(createRequire(import.meta.url).resolve('peerjs/dist/peerjs.min.js'), 'utf8');
+  const peerJsSource = readFileSync(
+    createRequire(import.meta.url).resolve('peerjs/dist/peerjs.min.js'),
+    'utf8',
+  );
   const file = join(tmpdir(), `directdrop-bench-${options.sizeMib}mib.bin`);
   if (!existsSync(file) || readFileSync(file).length !== bytes) {
     const data = Buffer.alloc(bytes);
@@ -315,10 +363,15 @@ async function main(): Promise<void> {
   try {
     await configureExtension(desktop, server.httpUrl);
     const popup = await openPopup(desktop);
-    await popup.getByTestId('server-status').and(popup.locator('[data-status="online"]')).waitFor({ timeout: 30_000 });
+    await popup
+      .getByTestId('server-status')
+      .and(popup.locator('[data-status="online"]'))
+      .waitFor({ timeout: 30_000 });
     const link = ((await popup.getByTestId('pairing-link').textContent()) ?? '').trim();
     await phone.page.goto(link);
-    await phone.page.locator('[data-testid="pairing-status"][data-state="paired"]').waitFor({ timeout: 30_000 });
+    await phone.page
+      .locator('[data-testid="pairing-status"][data-state="paired"]')
+      .waitFor({ timeout: 30_000 });
     await popup.locator('[data-testid="device-row"][data-status="online"]').waitFor({ timeout: 30_000 });
     const offscreen = await offscreenEvaluator(desktopProfile);
     const signalling = { host: '127.0.0.1', port: server.httpPort };
@@ -354,7 +407,9 @@ async function main(): Promise<void> {
     console.log(`  DirectDrop (hashing + disk writes) ${summary.directdrop_mbps} MB/s`);
     console.log(`  plain RTCDataChannel (ceiling)     ${summary.raw_channel_mbps} MB/s`);
     console.log(`  PeerJS binary serialization        ${summary.peerjs_binary_mbps} MB/s`);
-    console.log(`  ratio vs plain channel ${summary.ratio_vs_raw}, vs PeerJS binary ${summary.ratio_vs_peerjs_binary}`);
+    console.log(
+      `  ratio vs plain channel ${summary.ratio_vs_raw}, vs PeerJS binary ${summary.ratio_vs_peerjs_binary}`,
+    );
     console.log(
       `  receiving browser memory: idle ${summary.receiver_idle_rss_mib} MiB, peak ${summary.receiver_peak_rss_mib} MiB (+${summary.receiver_rss_growth_mib} MiB)`,
     );

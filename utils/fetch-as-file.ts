@@ -11,7 +11,7 @@ export class FetchFileError extends Error {
 export async function fetchAsFile(url: string, preferredName?: string): Promise<File> {
   let response: Response;
   try {
-    response = await fetch(url, { credentials: 'include', cache: 'force-cache' });
+    response = await fetchWithOrWithoutCookies(url);
   } catch (error) {
     const host = hostOf(url);
     throw new FetchFileError(
@@ -33,6 +33,18 @@ export async function fetchAsFile(url: string, preferredName?: string): Promise<
     type,
   });
   return new File([blob], name, { type });
+}
+
+/**
+ * With the site's permission, cookies go along (the file may need the user's session). Without it, a site
+ * that allows any origin to read (Access-Control-Allow-Origin: *) only answers requests without cookies.
+ */
+async function fetchWithOrWithoutCookies(url: string): Promise<Response> {
+  try {
+    return await fetch(url, { credentials: 'include', cache: 'force-cache' });
+  } catch {
+    return await fetch(url, { credentials: 'omit', cache: 'force-cache' });
+  }
 }
 
 function hostOf(url: string): string | undefined {

@@ -362,6 +362,7 @@ export class TransferCenter {
     await this.#persistIncoming();
     if (this.callbacks.autoAccept(deviceId)) {
       await transfer.accept(port);
+      await this.#persistIncoming();
     } else {
       this.callbacks.offered(this.#incomingView(deviceId, transfer));
     }

@@ -3,8 +3,8 @@
 // receiving page being reloaded mid-way; and a file queued for an offline phone that goes out when the
 // phone comes back.
 
-import { createReadStream, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
+import { createReadStream, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, type Page, test } from '@playwright/test';
@@ -103,14 +103,18 @@ test('sends a page image from another origin: the real bytes, with a sensible na
     info: { srcUrl: `${imageSite.origin}/picture.png`, pageUrl: page.url(), mediaType: 'image' },
     tab: { url: page.url(), title: 'Gallery' },
   });
-  expect(result.ok).toBe(true);
+  expect(result).toMatchObject({ ok: true });
   expect(await receivedSha256(phone.page, 'picture.png')).toBe(sha256Hex(picture));
   await page.close();
 });
 
 test('explains why an image from a site that forbids reading cannot be sent', async () => {
   const result = await clickContextMenu(desktop, `send:image:${paired.phoneDeviceId}`, {
-    info: { srcUrl: `${imageSite.origin}/private.png`, pageUrl: `${pageSite.origin}/page.html`, mediaType: 'image' },
+    info: {
+      srcUrl: `${imageSite.origin}/private.png`,
+      pageUrl: `${pageSite.origin}/page.html`,
+      mediaType: 'image',
+    },
     tab: { url: `${pageSite.origin}/page.html`, title: 'Gallery' },
   });
   expect(result.ok).toBe(false);
@@ -120,14 +124,14 @@ test('explains why an image from a site that forbids reading cannot be sent', as
 test('sends a finished download, from the notification offered when it completes', async () => {
   const page = await desktop.context.newPage();
   await page.goto(`${pageSite.origin}/page.html`);
-  const downloaded = page.waitForEvent('download');
   await page.locator('#report').click();
-  await (await downloaded).path();
-  const downloadId = await desktop.worker.evaluate(async () => {
-    const [item] = await chrome.downloads.search({ state: 'complete', orderBy: ['-endTime'], limit: 1 });
-    return item?.id ?? -1;
-  });
-  expect(downloadId).toBeGreaterThan(-1);
+  const findDownload = () =>
+    desktop.worker.evaluate(async () => {
+      const [item] = await chrome.downloads.search({ filenameRegex: 'quarterly', state: 'complete' });
+      return item?.id ?? -1;
+    });
+  await expect.poll(findDownload).toBeGreaterThan(-1);
+  const downloadId = await findDownload();
   await desktop.worker.evaluate(
     (id) =>
       (
@@ -152,7 +156,10 @@ test(`sends a ${BIG_MB} MB file desktop -> phone, verified by SHA-256 on the pho
   // Progress is visible while it runs, with the path the bytes take.
   const row = phone.page.getByTestId('transfer-row').first();
   await expect(row).toHaveAttribute('data-state', /receiving|done/);
-  await expect(phone.page.getByTestId('transfer-path').first()).toHaveAttribute('data-path', /lan|internet|relay|unknown/);
+  await expect(phone.page.getByTestId('transfer-path').first()).toHaveAttribute(
+    'data-path',
+    /lan|internet|relay|unknown/,
+  );
   await phone.page.screenshot({ path: `${SHOTS}/companion-phone-transfer.png` });
   expect(await receivedSha256(phone.page, `big-${BIG_MB}mb.bin`)).toBe(await fileSha256(path));
 });
@@ -190,7 +197,9 @@ test('resumes a transfer after the receiving page was reloaded mid-way, and veri
   await sendFromPopup([path]);
   const row = phone.page.getByTestId('transfer-row').filter({ hasText: 'resumed.bin' }).first();
   await expect
-    .poll(async () => Number((await row.getByTestId('transfer-progress').getAttribute('data-bytes-done')) ?? 0))
+    .poll(async () =>
+      Number((await row.getByTestId('transfer-progress').getAttribute('data-bytes-done')) ?? 0),
+    )
     .toBeGreaterThan(20 * 1024 * 1024);
   await phone.page.reload();
   expect(await receivedSha256(phone.page, 'resumed.bin')).toBe(await fileSha256(path));
@@ -199,7 +208,9 @@ test('resumes a transfer after the receiving page was reloaded mid-way, and veri
 test('queues a file for an offline phone and delivers it when the phone comes back', async () => {
   const profileDir = phone.profileDir;
   await phone.context.close();
-  await expect(paired.popup.getByTestId('device-row')).toHaveAttribute('data-status', 'offline', { timeout: 60_000 });
+  await expect(paired.popup.getByTestId('device-row')).toHaveAttribute('data-status', 'offline', {
+    timeout: 60_000,
+  });
   const path = join(workDir, 'while away.txt');
   const data = randomFile(50_000);
   writeFileSync(path, data);

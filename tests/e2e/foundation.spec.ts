@@ -145,7 +145,9 @@ test('says clearly when the device is offline, and keeps the item for later', as
   phone = await launchPhone(profileDir);
   await phone.page.goto(server.publicUrl);
   // The outbox delivers it by itself once the phone is back.
-  await expect(phone.page.getByTestId('inbox-item').first().getByTestId('item-text')).toContainText('nobody home');
+  await expect(phone.page.getByTestId('inbox-item').first().getByTestId('item-text')).toContainText(
+    'nobody home',
+  );
 });
 
 test('after unpairing, the phone can no longer connect as paired', async () => {

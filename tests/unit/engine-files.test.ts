@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { MemoryKeyValueStore } from '../../core/engine/key-value-store';
 import type { FileEnv } from '../../core/engine/transfer-center';
 import {
   DESKTOP_UA,
@@ -109,6 +110,27 @@ describe('engine file transfers', { timeout: 30_000 }, () => {
     phone.network().setStatus('online');
     await waitFor(desktop.engine, (s) => s.outbox[0]?.state === 'delivered', 20_000);
     expect(sha256(phoneFiles.store.completed.values().next().value ?? new Uint8Array(1))).toBe(sha256(data));
+  });
+
+  it('resumes after the receiving device restarts mid-transfer (its partial file and record survive)', async () => {
+    const { hub, desktop, phone, phoneId, phoneFiles } = await pairWithFiles();
+    phoneFiles.store.writeDelayMs = 100;
+    const data = bytesOf(6 * 1024 * 1024, 17);
+    await desktop.engine.sendFiles(phoneId, [{ name: 'restart.bin', type: '', size: data.length, data }]);
+    await waitFor(phone.engine, (s) => (s.transfers[0]?.bytesDone ?? 0) > 1024 * 1024, 10_000);
+    // A crash, not a shutdown: the restarted device sees its storage exactly as it was at this instant.
+    const persisted = new MemoryKeyValueStore();
+    for (const [key, value] of phone.store.data) persisted.data.set(key, structuredClone(value));
+    phone.engine.close();
+    phoneFiles.store.writeDelayMs = 0;
+    const again = await openDevice(hub, PHONE_UA, { store: persisted, files: phoneFiles });
+    opened.push(again);
+    const restored = again.engine.snapshot().transfers[0];
+    expect(restored).toMatchObject({ direction: 'in', state: 'interrupted' });
+    expect(restored?.bytesDone).toBe(0);
+    await waitFor(desktop.engine, (s) => s.outbox[0]?.state === 'delivered', 20_000);
+    expect(sha256(phoneFiles.store.completed.values().next().value ?? new Uint8Array(1))).toBe(sha256(data));
+    expect(again.engine.inbox()[0]?.item).toMatchObject({ kind: 'file', name: 'restart.bin' });
   });
 
   it('lets the sender cancel; the receiver removes the partial file', async () => {

@@ -1,7 +1,7 @@
 // Launching the two "devices" of an end-to-end test: a desktop Chromium with the built extension loaded,
 // and a phone-sized Chromium with its own profile that shares nothing with the desktop.
 
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type BrowserContext, chromium, type Page, type Worker } from '@playwright/test';
@@ -33,9 +33,22 @@ export interface Desktop {
   worker: Worker;
   extensionId: string;
   profileDir: string;
+  /** The browser's own Downloads folder (Playwright's download interception is switched off). */
+  downloadsDir: string;
 }
 
-export async function launchDesktop(profileDir = newProfileDir('desktop'), extraArgs: string[] = []): Promise<Desktop> {
+export async function launchDesktop(
+  profileDir = newProfileDir('desktop'),
+  extraArgs: string[] = [],
+): Promise<Desktop> {
+  // Downloads must behave as for a user (the extension's chosen folder and name), so they go to a folder of
+  // this profile and Playwright's own download handling, which renames files, is turned off below.
+  const downloadsDir = join(profileDir, 'Downloads');
+  mkdirSync(join(profileDir, 'Default'), { recursive: true });
+  writeFileSync(
+    join(profileDir, 'Default', 'Preferences'),
+    JSON.stringify({ download: { default_directory: downloadsDir, prompt_for_download: false } }),
+  );
   const context = await chromium.launchPersistentContext(profileDir, {
     executablePath: CHROMIUM_PATH,
     headless: true,
@@ -49,7 +62,11 @@ export async function launchDesktop(profileDir = newProfileDir('desktop'), extra
     ],
   });
   const worker = context.serviceWorkers()[0] ?? (await context.waitForEvent('serviceworker'));
-  return { context, worker, extensionId: new URL(worker.url()).host, profileDir };
+  const page = context.pages()[0] ?? (await context.newPage());
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Browser.setDownloadBehavior', { behavior: 'default' });
+  await cdp.detach();
+  return { context, worker, extensionId: new URL(worker.url()).host, profileDir, downloadsDir };
 }
 
 export async function launchPhone(

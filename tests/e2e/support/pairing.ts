@@ -9,7 +9,10 @@ export interface Paired {
   desktopDeviceId: string;
 }
 
-export async function pairThroughPopup(desktop: Desktop, phone: Awaited<ReturnType<typeof launchPhone>>): Promise<Paired> {
+export async function pairThroughPopup(
+  desktop: Desktop,
+  phone: Awaited<ReturnType<typeof launchPhone>>,
+): Promise<Paired> {
   const popup = await openPopup(desktop);
   await expect(popup.getByTestId('server-status')).toHaveAttribute('data-status', 'online');
   const linkElement = popup.getByTestId('pairing-link');

@@ -27,7 +27,10 @@ export function randomFile(size: number): Buffer {
 }
 
 /** Serves `files` (path -> file) on 127.0.0.1 or localhost, which are different origins to a browser. */
-export async function startSite(files: Record<string, SiteFile>, host: '127.0.0.1' | 'localhost'): Promise<Site> {
+export async function startSite(
+  files: Record<string, SiteFile>,
+  host: '127.0.0.1' | 'localhost',
+): Promise<Site> {
   const server: Server = createServer((req, res) => {
     const file = files[(req.url ?? '/').split('?')[0] ?? '/'];
     if (!file) {
