@@ -105,6 +105,7 @@ export function createBackgroundService(access: EngineAccess, menus: MenuSync): 
           `${what} sent to ${name}`,
           'It arrived, peer to peer. No server kept a copy.',
         );
+        last = { ok: true, value: result.value };
       }
     }
     return deviceIds.length === 1 ? last : { ok: true, value: null };
