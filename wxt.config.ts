@@ -7,9 +7,8 @@ import { defineConfig } from 'wxt';
 // Host access is optional and asked for per site, at the moment it is needed (sending an image or a
 // download from that site), so installing DirectDrop grants no access to any website.
 const OPTIONAL_SITES = ['http://*/*', 'https://*/*'];
-// SHA-256 runs in WebAssembly (hash-wasm): several times faster than JavaScript, and WebAssembly needs
-// 'wasm-unsafe-eval' under the extension's script policy. Nothing else is relaxed.
-const EXTENSION_PAGES_CSP = "script-src 'self' 'wasm-unsafe-eval'; object-src 'self';";
+// The default extension policy, stated so it cannot loosen by accident.
+const EXTENSION_PAGES_CSP = "script-src 'self'; object-src 'self';";
 
 export default defineConfig({
   modules: ['@wxt-dev/webextension-polyfill'],

@@ -173,6 +173,25 @@ async function runDirectDrop(popup: Page, phone: Page, file: string, bytes: numb
   await popup.getByTestId('send-files-input').setInputFiles(file);
   const confirm = popup.getByTestId('send-files-button');
   if (await confirm.count()) await confirm.click();
+  const watch = process.env.BENCH_DEBUG
+    ? setInterval(async () => {
+        const rows = await phone
+          .locator('[data-testid="transfer-row"]')
+          .evaluateAll((els) =>
+            els.map((e) => `${(e as HTMLElement).dataset.state} ${e.textContent?.slice(0, 80)}`),
+          )
+          .catch(() => []);
+        const sender = await popup
+          .locator(
+            '[data-testid="transfer-row"],[data-testid="outbox-row"],[data-testid="send-files-result"]',
+          )
+          .evaluateAll((els) =>
+            els.map((e) => `${(e as HTMLElement).dataset.state} ${e.textContent?.slice(0, 80)}`),
+          )
+          .catch(() => []);
+        console.error('phone:', JSON.stringify(rows), 'desktop:', JSON.stringify(sender));
+      }, 5000)
+    : undefined;
   await phone.waitForFunction(
     (count) => document.querySelectorAll('[data-testid="transfer-row"]').length > count,
     before,
@@ -191,6 +210,7 @@ async function runDirectDrop(popup: Page, phone: Page, file: string, bytes: numb
       { timeout: 10 * 60_000, polling: 100 },
     )
     .then((h) => h.jsonValue())) as number;
+  clearInterval(watch);
   return bytes / 1e6 / (elapsedMs / 1000);
 }
 
@@ -374,7 +394,14 @@ async function main(): Promise<void> {
       .waitFor({ timeout: 30_000 });
     await popup.locator('[data-testid="device-row"][data-status="online"]').waitFor({ timeout: 30_000 });
     const offscreen = await offscreenEvaluator(desktopProfile);
-    const signalling = { host: '127.0.0.1', port: server.httpPort };
+    // The plain-channel and PeerJS receivers run in a blank tab of the same (phone) browser: no app code
+    // and no content security policy in their way.
+    const bare = await phone.context.newPage();
+    for (const page of [phone.page, bare]) {
+      page.on('crash', () => console.error('a phone page crashed'));
+      page.on('console', (m) => process.env.BENCH_DEBUG && console.error('phone:', m.text()));
+    }
+    const signalling = { host: new URL(server.publicUrl).hostname, port: server.httpPort };
 
     await new Promise((r) => setTimeout(r, 2000));
     const idleRss = rssMib(phoneProfile);
@@ -384,8 +411,8 @@ async function main(): Promise<void> {
       const memory = sampleMemory(phoneProfile);
       results.directdrop.push(await runDirectDrop(popup, phone.page, file, bytes));
       peakRss = Math.max(peakRss, memory.stop());
-      results.raw.push(await runRawChannel(offscreen, phone.page, bytes));
-      results.peerjs.push(await runPeerJsBinary(offscreen, phone.page, bytes, signalling, peerJsSource));
+      results.raw.push(await runRawChannel(offscreen, bare, bytes));
+      results.peerjs.push(await runPeerJsBinary(offscreen, bare, bytes, signalling, peerJsSource));
       console.log(
         `run ${run}/${options.runs}: DirectDrop ${results.directdrop.at(-1)?.toFixed(1)} MB/s, ` +
           `plain channel ${results.raw.at(-1)?.toFixed(1)} MB/s, PeerJS binary ${results.peerjs.at(-1)?.toFixed(1)} MB/s`,
@@ -415,8 +442,9 @@ async function main(): Promise<void> {
     );
     if (options.out) writeFileSync(options.out, `${JSON.stringify(summary, null, 2)}\n`);
   } finally {
-    await desktop.context.close();
-    await phone.context.close();
+    // A failure above is the one worth reporting, not a browser that is already gone.
+    await desktop.context.close().catch(() => {});
+    await phone.context.close().catch(() => {});
     await server.close();
   }
 }
@@ -424,7 +452,7 @@ async function main(): Promise<void> {
 main().then(
   () => process.exit(0),
   (error: unknown) => {
-    console.error(error instanceof Error ? error.message : error);
+    console.error(error instanceof Error ? (error.stack ?? error.message) : error);
     process.exit(1);
   },
 );

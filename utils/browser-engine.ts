@@ -11,7 +11,6 @@ import { createIdbKeyValueStore } from './idb-store';
 import { createOpfsFileStore } from './opfs-file-store';
 import { PeerJsNetwork, signallingServerFromUrl } from './peerjs-network';
 import { fetchServerInfo, type ServerInfo } from './server-info';
-import { createWasmHasher } from './wasm-hasher';
 
 /** Partial files of transfers that never resumed are removed after a day. */
 const PARTIAL_FILE_MAX_AGE_MS = 24 * 60 * 60 * 1000;
@@ -76,7 +75,6 @@ export async function openBrowserEngine(options: BrowserEngineOptions): Promise<
       }),
     files: {
       store: files,
-      createHasher: createWasmHasher,
       sourceFor: (stored, file) => (stored instanceof Blob ? blobSource(stored, file) : undefined),
     },
     ...(options.log ? { log: options.log } : {}),

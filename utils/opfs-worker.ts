@@ -6,7 +6,8 @@
 // as long as the file is incomplete, so an unfinished file is recognisable after a reload or a crash. The
 // peer's file name never reaches the disk.
 
-import { createSHA256, type IHasher } from 'hash-wasm';
+import { createFileDigest } from '../core/transfer/file-digest';
+import type { Hasher } from '../core/transfer/file-io';
 
 /** What the store asks; every request carries an id that its reply repeats. */
 export type OpfsRequest =
@@ -66,7 +67,7 @@ interface OpenSink {
   transferId: string;
   file: number;
   handle: SyncAccessHandle;
-  hasher: IHasher;
+  hasher: Hasher;
   written: number;
 }
 
@@ -217,8 +218,7 @@ async function open(transferId: string, file: number, resume: boolean): Promise<
   const handle = await openSyncHandle(await directory.getFileHandle(String(file), { create: true }));
   try {
     if (!resume) handle.truncate(0);
-    const hasher = await createSHA256();
-    hasher.init();
+    const hasher = createFileDigest(nativeSha256);
     const written = handle.getSize();
     rehash(handle, hasher, written);
     const id = nextSinkId++;
@@ -231,16 +231,22 @@ async function open(transferId: string, file: number, resume: boolean): Promise<
 }
 
 /** Streams the bytes an earlier attempt left through the hash, through one bounded buffer. */
-function rehash(handle: SyncAccessHandle, hasher: IHasher, size: number): void {
+function rehash(handle: SyncAccessHandle, hasher: Hasher, size: number): void {
   if (size === 0) return;
   const buffer = new Uint8Array(Math.min(REHASH_BUFFER_BYTES, size));
   let position = 0;
   while (position < size) {
     const read = handle.read(buffer.subarray(0, Math.min(buffer.length, size - position)), { at: position });
     if (read <= 0) throw namedError('NotReadableError', 'Could not read back the partly received file.');
+    // The digest copies what it needs at once, so the one buffer can be reused for the next read.
     hasher.update(buffer.subarray(0, read));
     position += read;
   }
+}
+
+/** The platform's SHA-256 (native code using the CPU's SHA instructions where it has them). */
+function nativeSha256(data: Uint8Array): Promise<Uint8Array> {
+  return crypto.subtle.digest('SHA-256', data as Uint8Array<ArrayBuffer>).then((d) => new Uint8Array(d));
 }
 
 function write(id: number, bytes: Uint8Array): { written: number } {
@@ -279,7 +285,7 @@ function dropTail(sink: OpenSink): void {
 
 async function finish(id: number): Promise<OpfsResults['finish']> {
   const sink = sinkFor(id);
-  const digest = sink.hasher.digest('binary');
+  const digest = await sink.hasher.digest();
   closeSink(id);
   const directory = await transferDirectory(sink.transferId, false);
   if (!directory)

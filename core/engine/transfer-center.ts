@@ -10,7 +10,8 @@ import { MAX_INCOMING_TRANSFERS } from '../protocol/limits';
 import type { Item, TransferMessage } from '../protocol/messages';
 import type { OfferedFile } from '../protocol/transfer-messages';
 import { decodeDataFrame } from '../transfer/data-frame';
-import type { CreateHasher, FileSource, FileStore, StoredFile } from '../transfer/file-io';
+import { createFileDigest } from '../transfer/file-digest';
+import type { FileSource, FileStore, StoredFile } from '../transfer/file-io';
 import { formatBytes, IncomingTransfer } from '../transfer/incoming-transfer';
 import { OutgoingTransfer } from '../transfer/outgoing-transfer';
 import type { ConnectionPath } from '../transport';
@@ -19,7 +20,6 @@ import { isPending, Outbox, type OutboxEntry } from './outbox';
 import { DeliveryError, type Session } from './session';
 
 export interface FileEnv {
-  createHasher: CreateHasher;
   store: FileStore;
   /** Reads an outbox file back (in browsers the stored value is a Blob). */
   sourceFor(stored: unknown, file: OfferedFile): FileSource | undefined;
@@ -223,7 +223,7 @@ export class TransferCenter {
     const transfer = new OutgoingTransfer({
       id: transferId,
       files: sources,
-      createHasher: this.files.createHasher,
+      createHasher: async () => createFileDigest((data) => this.crypto.sha256(data)),
       clock: this.clock,
       onChange: () => {
         this.callbacks.changed(transfer.state !== 'sending');

@@ -9,9 +9,13 @@ export interface FileSource {
   read(offset: number, length: number): Promise<Uint8Array>;
 }
 
+/**
+ * A streaming SHA-256. `update` may take ownership of the bytes (a worker-backed hasher transfers them),
+ * so callers pass bytes they no longer need.
+ */
 export interface Hasher {
   update(bytes: Uint8Array): void;
-  digest(): Uint8Array;
+  digest(): Promise<Uint8Array>;
 }
 
 export type CreateHasher = () => Promise<Hasher>;

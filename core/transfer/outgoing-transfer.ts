@@ -12,6 +12,11 @@ import type { CreateHasher, FileSource, Hasher } from './file-io';
 import { ProgressMeter } from './progress';
 import type { TransferPort } from './transfer-port';
 
+/** Files are read in blocks of this size and cut into frames: fewer, larger reads. */
+const READ_BLOCK_BYTES = 1024 * 1024;
+
+class ShortReadError extends Error {}
+
 export type OutgoingState =
   | 'offering'
   | 'sending'
@@ -76,6 +81,7 @@ export class OutgoingTransfer {
   #wakeGrant: (() => void) | undefined;
   #hasher: Hasher | undefined;
   #hashedUpTo = 0;
+  #block: { start: number; bytes: Uint8Array } | undefined;
   #acked = 0;
   #verified = 0;
   readonly #meter: ProgressMeter;
@@ -216,13 +222,15 @@ export class OutgoingTransfer {
           await this.#nextGrant();
           continue;
         }
-        await this.#hashUpTo(source, this.#position, live);
-        if (!live()) return;
         if (this.#position >= source.size) {
-          const sha256 = toBase64Url(this.#takeHasher().digest());
+          await this.#hashUpTo(source, source.size, live);
+          if (!live()) return;
+          const sha256 = toBase64Url(await this.#takeHasher().digest());
+          if (!live()) return;
           port.sendControl({ t: 'file-end', id: this.id, file: this.#file, sha256 });
           this.#file++;
           this.#position = 0;
+          this.#block = undefined;
           continue;
         }
         if (this.#position >= this.#grantEnd) {
@@ -231,26 +239,51 @@ export class OutgoingTransfer {
         }
         await port.whenWritable();
         if (!live()) return;
+        const block = await this.#blockAt(source, this.#position, live);
+        if (!block || !live()) return;
         const length = Math.min(
           port.maxFrameBytes - DATA_HEADER_BYTES,
-          source.size - this.#position,
+          block.start + block.bytes.length - this.#position,
           this.#grantEnd - this.#position,
         );
-        const bytes = await source.read(this.#position, length);
-        if (!live()) return;
-        if (bytes.length !== length) {
-          this.#fail(`${source.name} changed or could not be read while it was being sent.`);
-          return;
-        }
-        this.#hasher?.update(bytes);
-        this.#hashedUpTo += length;
+        const offsetInBlock = this.#position - block.start;
+        const bytes = block.bytes.subarray(offsetInBlock, offsetInBlock + length);
         port.sendData(encodeDataFrame(this.id, this.#file, this.#position, bytes));
         this.#position += length;
       }
     } catch (error) {
       if (!live()) return;
-      this.#fail(`Sending stopped: ${error instanceof Error ? error.message : String(error)}`);
+      this.#fail(
+        error instanceof ShortReadError
+          ? error.message
+          : `Sending stopped: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
+  }
+
+  /**
+   * The block of the file that holds `position`. Files are read a block at a time, far fewer reads than
+   * one per frame, and each block joins the running hash once, in order, when it is read.
+   */
+  async #blockAt(
+    source: FileSource,
+    position: number,
+    live: () => boolean,
+  ): Promise<{ start: number; bytes: Uint8Array } | undefined> {
+    const current = this.#block;
+    if (current && position >= current.start && position < current.start + current.bytes.length)
+      return current;
+    await this.#hashUpTo(source, position, live);
+    if (!live()) return undefined;
+    const length = Math.min(READ_BLOCK_BYTES, source.size - position);
+    const bytes = await source.read(position, length);
+    if (bytes.length !== length) {
+      throw new ShortReadError(`${source.name} changed or could not be read while it was being sent.`);
+    }
+    this.#hasher?.update(bytes.slice());
+    this.#hashedUpTo += length;
+    this.#block = { start: position, bytes };
+    return this.#block;
   }
 
   #nextGrant(): Promise<void> {
@@ -262,13 +295,15 @@ export class OutgoingTransfer {
   /** Brings the running hash to `offset` of the current file, re-reading the start after a resume. */
   async #hashUpTo(source: FileSource, offset: number, live: () => boolean): Promise<void> {
     if (this.#hasher && this.#hashedUpTo === offset) return;
+    this.#block = undefined;
     this.#hasher = await this.options.createHasher();
     this.#hashedUpTo = 0;
     const step = 4 * 1024 * 1024;
     while (this.#hashedUpTo < offset && live()) {
       const length = Math.min(step, offset - this.#hashedUpTo);
       const bytes = await source.read(this.#hashedUpTo, length);
-      if (bytes.length !== length) throw new Error(`${source.name} changed since the transfer began`);
+      if (bytes.length !== length)
+        throw new ShortReadError(`${source.name} changed since the transfer began.`);
       this.#hasher.update(bytes);
       this.#hashedUpTo += length;
     }

@@ -114,6 +114,19 @@ export function OptionsForm({
         <span>Notify me when something arrives</span>
       </label>
 
+      <label class="toggle">
+        <input
+          class="toggle__input"
+          type="checkbox"
+          role="switch"
+          aria-checked={values.offerToSendDownloads}
+          data-testid="settings-offer-downloads"
+          checked={values.offerToSendDownloads}
+          onChange={(event) => set('offerToSendDownloads', event.currentTarget.checked)}
+        />
+        <span>When a download finishes, offer to send it to a paired device</span>
+      </label>
+
       <div class="options__actions">
         <Button
           type="submit"

@@ -10,6 +10,7 @@ export interface SettingsFormValues {
   /** JSON text; empty means "use the server's suggestion". */
   iceServers: string;
   notifyOnReceive: boolean;
+  offerToSendDownloads: boolean;
 }
 
 export type SettingsFormErrors = Partial<Record<keyof SettingsFormValues, string>>;
@@ -26,6 +27,7 @@ export function formValuesFrom(settings: Settings, name: string): SettingsFormVa
     serverUrl: settings.serverUrl,
     iceServers: settings.iceServers.length > 0 ? JSON.stringify(settings.iceServers, null, 2) : '',
     notifyOnReceive: settings.notifyOnReceive,
+    offerToSendDownloads: settings.offerToSendDownloads,
   };
 }
 
@@ -51,6 +53,7 @@ export function readSettingsForm(
     serverUrl: values.serverUrl,
     iceServers,
     notifyOnReceive: values.notifyOnReceive,
+    offerToSendDownloads: values.offerToSendDownloads,
   });
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {

@@ -3,9 +3,10 @@
 // sweep exactly as promised, fail with a no-space error past the quota, and a slow disk makes writes
 // slow (a write resolves only once its bytes are in the file). Also the sender's hasher and blob source.
 
-import { createHash } from 'node:crypto';
+import { createHash, webcrypto } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { type BrowserContext, chromium, expect, type Page, test } from '@playwright/test';
+import { createFileDigest } from '../../core/transfer/file-digest';
 import { type OpfsHarnessServer, startOpfsHarness } from './fixtures/opfs-harness/harness-server';
 import type { OpfsHarness } from './fixtures/opfs-harness/main';
 import { patternBytes } from './fixtures/opfs-harness/pattern';
@@ -28,6 +29,15 @@ let server: OpfsHarnessServer;
 let context: BrowserContext;
 let page: Page;
 let profileDir: string;
+
+/** The transfer digest (core/transfer/file-digest.ts) Node computes for the same bytes. */
+async function nodeFileDigest(seed: number, size: number): Promise<string> {
+  const digest = createFileDigest(
+    async (data) => new Uint8Array(await webcrypto.subtle.digest('SHA-256', data)),
+  );
+  digest.update(patternBytes(seed, 0, size));
+  return Buffer.from(await digest.digest()).toString('hex');
+}
 
 function nodeSha256(seed: number, size: number): string {
   return createHash('sha256')
@@ -113,7 +123,7 @@ test('stores a multi-chunk file under its index, with the SHA-256 of its bytes, 
   const expected = nodeSha256(7, size);
   expect(result.startedAt).toBe(0);
   expect(result.writtenBeforeFinish).toBe(size);
-  expect(result.digest).toBe(expected);
+  expect(result.digest).toBe(await nodeFileDigest(7, size));
   expect(result.file).toEqual({
     name: 'holiday photo.jpg',
     type: 'image/x-directdrop-test',
@@ -199,7 +209,7 @@ test('resumes after a page reload from the bytes already written; the final hash
     { id, size, chunk: CHUNK },
   );
   expect(after.resumedAt).toBe(firstPart);
-  expect(after.digest).toBe(nodeSha256(21, size));
+  expect(after.digest).toBe(await nodeFileDigest(21, size));
   expect(after.fileSha256).toBe(nodeSha256(21, size));
   expect(after.tree[`directdrop/incoming/${id}/0.partial`]).toBeUndefined();
   // resume: false starts the file empty, even though an earlier attempt left bytes.
@@ -338,7 +348,7 @@ test('sweep removes partial files nobody wrote for longer than the age given, an
     [`directdrop/incoming/${live}/0`]: 2000,
     [`directdrop/incoming/${live}/0.partial`]: 0,
   });
-  expect(result.digest).toBe(nodeSha256(2, 5000));
+  expect(result.digest).toBe(await nodeFileDigest(2, 5000));
   expect(result.staleComplete).toBe(1000);
 });
 
@@ -453,13 +463,13 @@ test('a slow disk slows the writer: each write resolves only once its bytes are 
   expect(result.overlapping).toBe('InvalidStateError');
 });
 
-test("the sender's WASM hasher and blob source: streamed SHA-256, exact ranges, short reads once the file changed", async () => {
+test("the sender's digest and blob source: streamed digest, exact ranges, short reads once the file changed", async () => {
   const size = 3 * MiB + 77;
   const result = await page.evaluate(async (size) => {
     const h = opfsHarness;
     const bytes = h.patternBytes(9, 0, size);
     const blob = new Blob([bytes]);
-    const hasher = await h.createWasmHasher();
+    const hasher = await h.createSenderDigest();
     // Uneven pieces, so the streaming state carries across update calls.
     for (let offset = 0, step = 1; offset < size; offset += step, step = Math.min(step * 3 + 1, 700_000)) {
       hasher.update(bytes.subarray(offset, Math.min(size, offset + step)));
@@ -469,7 +479,7 @@ test("the sender's WASM hasher and blob source: streamed SHA-256, exact ranges, 
     const tail = await source.read(size - 10, 10);
     const changed = h.blobSource(blob, { name: 'a.bin', size: size + 1, type: '' });
     return {
-      digest: h.hex(hasher.digest()),
+      digest: h.hex(await hasher.digest()),
       described: { name: source.name, size: source.size, type: source.type },
       middleMatches: middle.length === 262_144 && middle.every((b, i) => b === bytes[1_000_000 + i]),
       tail: Array.from(tail),
@@ -477,7 +487,7 @@ test("the sender's WASM hasher and blob source: streamed SHA-256, exact ranges, 
       changedRead: (await changed.read(0, 100)).length,
     };
   }, size);
-  expect(result.digest).toBe(nodeSha256(9, size));
+  expect(result.digest).toBe(await nodeFileDigest(9, size));
   expect(result.described).toEqual({ name: 'a.bin', size, type: 'application/octet-stream' });
   expect(result.middleMatches).toBe(true);
   expect(result.tail).toEqual(result.expectedTail);

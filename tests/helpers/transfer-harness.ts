@@ -4,14 +4,16 @@
 import { createHash } from 'node:crypto';
 import { parseControlMessage, type TransferMessage } from '../../core/protocol/messages';
 import { decodeDataFrame } from '../../core/transfer/data-frame';
+import { createFileDigest } from '../../core/transfer/file-digest';
 import type { FileSink, FileSource, FileStore, Hasher, SinkRequest } from '../../core/transfer/file-io';
 import type { IncomingTransfer } from '../../core/transfer/incoming-transfer';
 import type { OutgoingTransfer } from '../../core/transfer/outgoing-transfer';
 import type { TransferPort } from '../../core/transfer/transfer-port';
+import { nodeCrypto } from './node-env';
 
+/** The transfer digest (core/transfer/file-digest.ts) over Node's WebCrypto, as browsers compute it. */
 export function nodeHasher(): Promise<Hasher> {
-  const hash = createHash('sha256');
-  return Promise.resolve({ update: (b) => void hash.update(b), digest: () => new Uint8Array(hash.digest()) });
+  return Promise.resolve(createFileDigest((data) => nodeCrypto.sha256(data)));
 }
 
 export function bytesOf(size: number, seed = 1): Uint8Array {
@@ -75,10 +77,12 @@ export class MemoryStore implements FileStore {
         written += bytes.length;
       },
       async finish() {
-        const all = Buffer.concat(chunks);
-        store.completed.set(`${request.transferId}/${request.name}`, new Uint8Array(all));
+        const all = new Uint8Array(Buffer.concat(chunks));
+        store.completed.set(`${request.transferId}/${request.name}`, all);
         store.files.delete(key);
-        return new Uint8Array(createHash('sha256').update(all).digest());
+        const digest = await nodeHasher();
+        digest.update(all);
+        return digest.digest();
       },
       async discard() {
         store.files.delete(key);

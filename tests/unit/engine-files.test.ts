@@ -10,7 +10,7 @@ import {
   type TestDevice,
   waitFor,
 } from '../helpers/engine-fixture';
-import { bytesOf, MemoryStore, memorySource, nodeHasher, sha256 } from '../helpers/transfer-harness';
+import { bytesOf, MemoryStore, memorySource, sha256 } from '../helpers/transfer-harness';
 
 const opened: TestDevice[] = [];
 afterEach(() => {
@@ -20,7 +20,6 @@ afterEach(() => {
 function filesEnv(store = new MemoryStore()): FileEnv & { store: MemoryStore } {
   return {
     store,
-    createHasher: nodeHasher,
     sourceFor: (stored, file) =>
       stored instanceof Uint8Array ? memorySource(file.name, stored, file.type) : undefined,
   };
