@@ -10,11 +10,14 @@ import { Emitter } from '../emitter';
 import { createIdentity, type DeviceIdentity } from '../identity';
 import { buildPairingLink, parsePairingInvite } from '../pairing/pairing-link';
 import { PairingOffers } from '../pairing/pairing-offers';
+import type { PresenceChannel, PresencePeer } from '../presence/presence-channel';
+import { roomIdFor, roomKeyFromTranscript } from '../presence/rooms';
 import { cleanDeviceName, type DeviceProfile } from '../protocol/device';
 import type { HelloMessage, Item } from '../protocol/messages';
 import { describeHandshakeFailure, VERIFICATION_FAILED } from '../session/failure-messages';
 import { HandshakeError, type HandshakeSuccess, runHandshake } from '../session/handshake';
 import { MessageQueue } from '../session/message-queue';
+import { verificationCode } from '../session/verification-code';
 import type { StoredFile } from '../transfer/file-io';
 import {
   type ConnectionPath,
@@ -24,10 +27,17 @@ import {
   type Transport,
 } from '../transport';
 import type { KeyValueStore } from './key-value-store';
+import {
+  type NearbyPairingStep,
+  type NearbyView,
+  nearbyViews,
+  type UnpairedSessionInfo,
+} from './nearby-view';
 import { DeliveryError, Session } from './session';
 import {
   EngineStateStore,
   type PairedDevice,
+  type PresenceSettings,
   type ReceivedItem,
   type SignallingCredentials,
 } from './state-store';
@@ -62,10 +72,19 @@ export type PairingView =
   | { state: 'failed'; error: string };
 
 export interface EngineSnapshot {
-  self: { deviceId: string; name: string; type: DeviceProfile['type'] };
+  self: {
+    deviceId: string;
+    name: string;
+    type: DeviceProfile['type'];
+    avatar: string;
+    /** Shown to nearby devices (and taking connections from them). */
+    visible: boolean;
+  };
   server: NetworkStatus;
   serverProblem?: string;
   devices: DeviceView[];
+  /** Devices on the same network that are not paired with this one. */
+  nearby: NearbyView[];
   pairing: PairingView;
   inboxSize: number;
   transfers: TransferView[];
@@ -80,6 +99,7 @@ export type EngineNotice =
   | { kind: 'transfer-offered'; transfer: TransferView }
   | { kind: 'transfer-finished'; transfer: TransferView }
   | { kind: 'paired'; deviceId: string; name: string }
+  | { kind: 'pair-requested'; deviceId: string; name: string; verificationCode: string }
   | { kind: 'unpaired-by-peer'; deviceId: string; name: string }
   | { kind: 'verification-failed'; name?: string };
 
@@ -89,6 +109,8 @@ export interface EngineOptions {
   store: KeyValueStore;
   defaultProfile: DeviceProfile;
   createNetwork(credentials: SignallingCredentials): PeerNetwork;
+  /** The presence service (nearby devices, rooms of paired devices); without it only paired devices exist. */
+  createPresence?(): PresenceChannel;
   /** File storage and hashing; without it the device sends and receives items only. */
   files?: FileEnv;
   log?(message: string): void;
@@ -106,6 +128,8 @@ const MAX_INBOX = 100;
 const DUPLICATE_WAIT_MS = 10_000;
 const RETRY_DELAYS_MS = [3_000, 10_000, 30_000, 60_000];
 const SNAPSHOT_INTERVAL_MS = 250;
+/** Open sessions with devices that are not paired; beyond this the oldest idle one is closed. */
+const MAX_UNPAIRED_SESSIONS = 8;
 
 export class Engine {
   readonly #options: EngineOptions;
@@ -135,6 +159,18 @@ export class Engine {
   readonly #failureCount = new Map<string, number>();
   #closed = false;
 
+  #presenceSettings: PresenceSettings;
+  #presence: PresenceChannel | undefined;
+  #presenceSubscriptions: Array<() => void> = [];
+  #nearbyPeers: readonly PresencePeer[] = [];
+  /** Open sessions with devices that are not paired, by device id. */
+  readonly #unpaired = new Map<string, UnpairedSessionInfo>();
+  readonly #nearbyDialing = new Map<string, Promise<Session>>();
+  readonly #nearbyProblems = new Map<string, string>();
+  /** Room id -> paired device id, for the rooms announced last. */
+  #rooms = new Map<string, string>();
+  #announceRun = 0;
+
   readonly #snapshots = new Emitter<EngineSnapshot>();
   readonly #notices = new Emitter<EngineNotice>();
   readonly #inboxChanges = new Emitter<readonly ReceivedItem[]>();
@@ -147,7 +183,9 @@ export class Engine {
     credentials: SignallingCredentials,
     pairings: PairedDevice[],
     inbox: ReceivedItem[],
+    presenceSettings: PresenceSettings,
   ) {
+    this.#presenceSettings = presenceSettings;
     this.#options = options;
     this.#state = state;
     this.#identity = identity;
@@ -173,6 +211,11 @@ export class Engine {
       credentials = newCredentials(options.crypto);
       await state.saveSignalling(credentials);
     }
+    let presenceSettings = await state.loadPresence();
+    if (!presenceSettings) {
+      presenceSettings = { visible: true, avatar: toBase64Url(options.crypto.randomBytes(9)) };
+      await state.savePresence(presenceSettings);
+    }
     const engine = new Engine(
       options,
       state,
@@ -181,11 +224,16 @@ export class Engine {
       credentials,
       await state.loadPairings(),
       await state.loadInbox(),
+      presenceSettings,
     );
     engine.#transfers = new TransferCenter(options.files, options.store, options.clock, options.crypto, {
       sessionFor: (deviceId) => engine.session(deviceId),
-      deviceName: (deviceId) => engine.#pairingOf(deviceId)?.name ?? 'a removed device',
-      autoAccept: (deviceId) => engine.#pairingOf(deviceId)?.autoAccept !== false,
+      deviceName: (deviceId) => engine.#nameOf(deviceId),
+      // Only paired devices may skip the question; a nearby device always needs the user's accept.
+      autoAccept: (deviceId) => {
+        const device = engine.#pairingOf(deviceId);
+        return !!device && !device.revoked && device.autoAccept !== false;
+      },
       pathOf: (deviceId) => engine.#paths.get(deviceId),
       changed: (urgent) => engine.#changed(urgent),
       offered: (transfer) => engine.#notices.emit({ kind: 'transfer-offered', transfer }),
@@ -194,6 +242,7 @@ export class Engine {
     });
     await engine.#transfers.load();
     engine.#attachNetwork();
+    engine.#attachPresence();
     return engine;
   }
 
@@ -202,13 +251,29 @@ export class Engine {
   snapshot(): EngineSnapshot {
     const problem = this.#network.problem;
     return {
-      self: { deviceId: this.#identity.deviceId, name: this.#profile.name, type: this.#profile.type },
+      self: {
+        deviceId: this.#identity.deviceId,
+        name: this.#profile.name,
+        type: this.#profile.type,
+        avatar: this.#presenceSettings.avatar,
+        visible: this.#presenceSettings.visible,
+      },
       server: this.#network.status,
       ...(problem ? { serverProblem: problem } : {}),
       devices: this.#pairings.map((p) => this.#deviceView(p)),
+      nearby: nearbyViews(
+        this.#nearbyPeers,
+        [...this.#unpaired.values()],
+        new Set(this.#nearbyDialing.keys()),
+        this.#nearbyProblems,
+        (peerId) => this.#pairings.some((p) => p.peerId === peerId),
+      ),
       pairing: this.#pairing,
       inboxSize: this.#inbox.length,
-      transfers: this.#transfers.views(),
+      transfers: this.#transfers.views().map((view) => {
+        const unpaired = this.#unpaired.get(view.deviceId);
+        return unpaired ? { ...view, verificationCode: unpaired.verificationCode } : view;
+      }),
       outbox: this.#transfers.outboxViews(),
     };
   }
@@ -241,6 +306,16 @@ export class Engine {
     this.#profile = { ...this.#profile, name: cleanDeviceName(name, this.#options.defaultProfile.name) };
     await this.#state.saveProfile(this.#profile);
     for (const session of this.#sessions.values()) session.sendProfile(this.#profile);
+    this.#announce();
+    this.#changed();
+  }
+
+  /** Shows or hides this device to nearby devices; hidden, only paired devices can reach it. */
+  async setVisible(visible: boolean): Promise<void> {
+    this.#presenceSettings = { ...this.#presenceSettings, visible };
+    await this.#state.savePresence(this.#presenceSettings);
+    if (!visible) for (const info of [...this.#unpaired.values()]) this.#sessions.get(info.deviceId)?.close();
+    this.#announce();
     this.#changed();
   }
 
@@ -318,7 +393,7 @@ export class Engine {
         deviceId: session.peer.deviceId,
         name: session.peer.profile.name,
       });
-      return this.#deviceView(this.#pairingOf(session.peer.deviceId) ?? this.#pairingFrom(result));
+      return this.#deviceView(this.#pairingOf(session.peer.deviceId) ?? (await this.#pairingFrom(result)));
     } catch (error) {
       queue.dispose();
       transport.close();
@@ -387,6 +462,170 @@ export class Engine {
     await this.#updatePairing(deviceId, { autoAccept });
   }
 
+  // ---- nearby devices ----
+
+  /**
+   * Sends files to a nearby device that is not paired: connects (the other side must be visible), then
+   * offers them; the receiver always has to accept. Resolves with the transfer id once offered.
+   */
+  async sendFilesNearby(peerId: string, files: readonly FileToSend[]): Promise<string> {
+    if (files.length === 0) throw new UserFacingError('Choose at least one file to send.');
+    const session = await this.connectNearby(peerId);
+    const entry = await this.#transfers.queueFiles(session.peer.deviceId, files);
+    return entry.id;
+  }
+
+  /** Opens (or reuses) a verified but unpaired session with a nearby device, e.g. to compare codes. */
+  connectNearby(peerId: string): Promise<Session> {
+    const open = [...this.#unpaired.values()].find((info) => info.peerId === peerId);
+    const existing = open && this.#sessions.get(open.deviceId);
+    if (existing?.isOpen) return Promise.resolve(existing);
+    const paired = this.#pairings.find((p) => p.peerId === peerId && !p.revoked);
+    if (paired) return this.#ensureSession(paired);
+    const dialing = this.#nearbyDialing.get(peerId);
+    if (dialing) return dialing;
+    const attempt = this.#dialNearby(peerId).finally(() => {
+      this.#nearbyDialing.delete(peerId);
+      this.#changed();
+    });
+    this.#nearbyDialing.set(peerId, attempt);
+    this.#nearbyProblems.delete(peerId);
+    this.#changed();
+    return attempt;
+  }
+
+  /**
+   * Asks a nearby device to pair, or, when it asked first, confirms. Call it only after the user saw that
+   * both screens show the same verification code: that comparison is what rules out anyone in the middle.
+   */
+  requestPairing(deviceId: string): void {
+    const info = this.#unpaired.get(deviceId);
+    const session = this.#sessions.get(deviceId);
+    if (!info || !session?.isOpen) throw new UserFacingError('That device is no longer connected.');
+    if (info.pairing === 'asked') {
+      session.sendPairing('confirm');
+      void this.#pairFromNearby(session);
+      return;
+    }
+    if (this.#pairings.length >= MAX_PAIRINGS) {
+      throw new UserFacingError(`This device already has ${MAX_PAIRINGS} paired devices. Unpair one first.`);
+    }
+    session.sendPairing('request');
+    this.#unpaired.set(deviceId, { ...info, pairing: 'requested' });
+    this.#changed();
+  }
+
+  /** Declines a nearby device's request to pair (or withdraws our own). */
+  declinePairing(deviceId: string): void {
+    const info = this.#unpaired.get(deviceId);
+    if (!info?.pairing) return;
+    const { pairing: _, ...rest } = info;
+    this.#unpaired.set(deviceId, rest);
+    try {
+      this.#sessions.get(deviceId)?.sendPairing('decline');
+    } catch {
+      // Gone already: nothing to tell.
+    }
+    this.#changed();
+  }
+
+  async #dialNearby(peerId: string): Promise<Session> {
+    if (this.#network.status !== 'online') throw new UserFacingError(this.#serverUnreachable());
+    let transport: Transport;
+    try {
+      transport = await this.#network.connect(peerId, CONNECT_TIMEOUT_MS);
+    } catch (error) {
+      const message =
+        error instanceof PeerUnavailableError
+          ? 'That device has left the network.'
+          : `Could not connect: ${messageOf(error)}`;
+      this.#nearbyProblems.set(peerId, message);
+      throw new UserFacingError(message);
+    }
+    const queue = new MessageQueue(transport);
+    try {
+      const result = await runHandshake({
+        role: 'initiator',
+        intent: { mode: 'nearby' },
+        crypto: this.#options.crypto,
+        clock: this.#options.clock,
+        self: this.#self(),
+        fingerprints: await transport.fingerprints(),
+        channel: channelOf(transport, queue),
+      });
+      return await this.#startSession(transport, queue, result);
+    } catch (error) {
+      queue.dispose();
+      transport.close();
+      const message =
+        error instanceof HandshakeError
+          ? error.reason === 'not-paired'
+            ? 'That device does not take connections from devices it is not paired with.'
+            : describeHandshakeFailure(error)
+          : messageOf(error);
+      this.#nearbyProblems.set(peerId, message);
+      throw new UserFacingError(message);
+    }
+  }
+
+  #onPairingStep(session: Session, step: 'request' | 'confirm' | 'decline'): void {
+    const deviceId = session.peer.deviceId;
+    const info = this.#unpaired.get(deviceId);
+    if (!info) {
+      // Already paired: a late confirm from the other side needs nothing more.
+      if (step !== 'confirm') session.reportBadFrame('a pairing request inside a paired session');
+      return;
+    }
+    if (step === 'decline') {
+      const { pairing: _, ...rest } = info;
+      this.#unpaired.set(deviceId, rest);
+      this.#changed();
+      return;
+    }
+    if (step === 'confirm' || info.pairing === 'requested') {
+      // A confirm only counts when we asked; two requests crossing are two confirmations.
+      if (info.pairing !== 'requested') {
+        session.reportBadFrame('a pairing confirmation nobody asked for');
+        return;
+      }
+      if (step === 'request') session.sendPairing('confirm');
+      void this.#pairFromNearby(session);
+      return;
+    }
+    this.#unpaired.set(deviceId, { ...info, pairing: 'asked' as NearbyPairingStep });
+    this.#notices.emit({
+      kind: 'pair-requested',
+      deviceId,
+      name: info.name,
+      verificationCode: info.verificationCode,
+    });
+    this.#changed();
+  }
+
+  /** Both users confirmed the code: the nearby session's keys become a pairing, as if from a QR code. */
+  async #pairFromNearby(session: Session): Promise<void> {
+    const deviceId = session.peer.deviceId;
+    this.#unpaired.delete(deviceId);
+    const now = this.#options.clock.now();
+    this.#pairings = [
+      ...this.#pairings.filter((p) => p.deviceId !== deviceId),
+      {
+        deviceId,
+        publicKey: toBase64Url(session.peer.publicKey),
+        name: session.peer.profile.name,
+        type: session.peer.profile.type,
+        peerId: session.peer.peerId,
+        pairedAt: now,
+        lastSeenAt: now,
+        roomKey: await roomKeyFromTranscript(this.#options.crypto, session.transcript),
+      },
+    ];
+    await this.#state.savePairings(this.#pairings);
+    this.#notices.emit({ kind: 'paired', deviceId, name: session.peer.profile.name });
+    this.#announce();
+    this.#changed();
+  }
+
   #sendableDevice(deviceId: string): PairedDevice {
     const device = this.#pairingOf(deviceId);
     if (!device) throw new UserFacingError('That device is not paired with this one.');
@@ -417,7 +656,9 @@ export class Engine {
   /** Drops the signalling connection and opens a new one, e.g. after the server address changed. */
   reconnectNetwork(): void {
     this.#detachNetwork();
+    this.#detachPresence();
     this.#attachNetwork();
+    this.#attachPresence();
     this.#changed();
   }
 
@@ -429,6 +670,7 @@ export class Engine {
     for (const session of this.#sessions.values()) session.close();
     this.#sessions.clear();
     this.#detachNetwork();
+    this.#detachPresence();
   }
 
   // ---- signalling ----
@@ -453,11 +695,74 @@ export class Engine {
     this.#network.close();
   }
 
-  /** Someone else holds our signalling id: take a fresh one. Paired devices learn it on the next session. */
+  /** Someone else holds our signalling id: take a fresh one. Paired devices learn it from our rooms. */
   async #renewCredentials(): Promise<void> {
     this.#credentials = newCredentials(this.#options.crypto);
     await this.#state.saveSignalling(this.#credentials);
     if (!this.#closed) this.reconnectNetwork();
+  }
+
+  // ---- presence ----
+
+  #attachPresence(): void {
+    const presence = this.#options.createPresence?.();
+    if (!presence) return;
+    this.#presence = presence;
+    this.#presenceSubscriptions = [
+      presence.onNearby((peers) => {
+        this.#nearbyPeers = peers.filter((p) => p.peerId !== this.#credentials.peerId);
+        this.#changed();
+      }),
+      presence.onRoom((room, peerIds) => this.#roomChanged(room, peerIds)),
+    ];
+    this.#announce();
+  }
+
+  #detachPresence(): void {
+    for (const unsubscribe of this.#presenceSubscriptions) unsubscribe();
+    this.#presenceSubscriptions = [];
+    this.#presence?.close();
+    this.#presence = undefined;
+    this.#nearbyPeers = [];
+  }
+
+  /** Tells the presence service who we are now; rooms are recomputed because pairings may have changed. */
+  #announce(): void {
+    const presence = this.#presence;
+    if (!presence || this.#closed) return;
+    const run = ++this.#announceRun;
+    const keyed = this.#pairings.filter((p) => p.roomKey && !p.revoked);
+    void Promise.all(
+      keyed.map(async (p) => {
+        const key = fromBase64Url(p.roomKey ?? '');
+        return key ? ([await roomIdFor(this.#options.crypto, key), p.deviceId] as const) : undefined;
+      }),
+    ).then((entries) => {
+      if (run !== this.#announceRun || this.#presence !== presence) return;
+      this.#rooms = new Map(entries.filter((e) => e !== undefined));
+      presence.announce({
+        peerId: this.#credentials.peerId,
+        name: this.#profile.name,
+        deviceType: this.#profile.type,
+        avatar: this.#presenceSettings.avatar,
+        visible: this.#presenceSettings.visible,
+        rooms: [...this.#rooms.keys()],
+      });
+    });
+  }
+
+  /** A paired device is on the server under this id: remember it and connect now rather than at the next retry. */
+  #roomChanged(room: string, peerIds: readonly string[]): void {
+    const deviceId = this.#rooms.get(room);
+    const device = deviceId ? this.#pairingOf(deviceId) : undefined;
+    const peerId = peerIds[0];
+    if (!device || !peerId || device.revoked) return;
+    if (device.peerId !== peerId) void this.#updatePairing(device.deviceId, { peerId });
+    if (this.#sessions.get(device.deviceId)?.isOpen || this.#network.status !== 'online') return;
+    this.#retries.get(device.deviceId)?.();
+    this.#retries.delete(device.deviceId);
+    this.#failureCount.delete(device.deviceId);
+    this.#tryConnect({ ...device, peerId });
   }
 
   #waitForServer(): Promise<void> {
@@ -570,6 +875,7 @@ export class Engine {
             pairingAttempt = true;
             return this.#offers.take(pairingId);
           },
+          acceptsNearby: () => this.#presenceSettings.visible,
           admit: (hello) => this.#admit(hello, (id) => (answeringFor = id)),
         },
         crypto: this.#options.crypto,
@@ -653,24 +959,43 @@ export class Engine {
   async #startSession(transport: Transport, queue: MessageQueue, result: HandshakeSuccess): Promise<Session> {
     const { peer } = result;
     const now = this.#options.clock.now();
+    const paired = this.#pairingOf(peer.deviceId);
     if (result.mode === 'pair') {
-      const known = this.#pairingOf(peer.deviceId);
-      if (!known && this.#pairings.length >= MAX_PAIRINGS) {
+      if (!paired && this.#pairings.length >= MAX_PAIRINGS) {
         throw new HandshakeError('protocol', false, 'too many paired devices');
       }
       this.#pairings = [
         ...this.#pairings.filter((p) => p.deviceId !== peer.deviceId),
-        this.#pairingFrom(result),
+        await this.#pairingFrom(result),
       ];
       await this.#state.savePairings(this.#pairings);
-    } else {
+      this.#announce();
+    } else if (paired) {
+      // A nearby-mode connection from a paired device proves the same key, so it is that device's session.
       await this.#updatePairing(peer.deviceId, {
         peerId: peer.peerId,
         name: peer.profile.name,
         type: peer.profile.type,
         lastSeenAt: now,
         revoked: false,
+        // Pairings made before rooms existed get their room key from the first session both sides share.
+        ...(paired.roomKey
+          ? {}
+          : { roomKey: await roomKeyFromTranscript(this.#options.crypto, result.transcript) }),
       });
+      if (!paired.roomKey) this.#announce();
+    } else if (result.mode === 'nearby') {
+      this.#makeRoomForUnpaired();
+      this.#unpaired.set(peer.deviceId, {
+        deviceId: peer.deviceId,
+        peerId: peer.peerId,
+        name: peer.profile.name,
+        type: peer.profile.type,
+        verificationCode: await verificationCode(this.#options.crypto, result.transcript),
+      });
+      this.#nearbyProblems.delete(peer.peerId);
+    } else {
+      throw new HandshakeError('not-paired', false, 'the device is no longer paired');
     }
     const session: Session = new Session({
       transport,
@@ -681,12 +1006,20 @@ export class Engine {
       newId: () => toBase64Url(this.#options.crypto.randomBytes(12)),
       handlers: {
         onItem: (id, sentAt, item) => this.#receiveItem(session, id, sentAt, item),
-        onProfile: (profile) =>
+        onProfile: (profile) => {
+          const unpaired = this.#unpaired.get(peer.deviceId);
+          if (unpaired) {
+            this.#unpaired.set(peer.deviceId, { ...unpaired, name: cleanDeviceName(profile.name) });
+            this.#changed();
+            return;
+          }
           void this.#updatePairing(peer.deviceId, {
             name: cleanDeviceName(profile.name),
             type: profile.type,
-          }),
+          });
+        },
         onUnpair: () => void this.#unpairedByPeer(session),
+        onPairing: (step) => this.#onPairingStep(session, step),
         onTransferMessage: (message) => this.#transfers.handleMessage(peer.deviceId, session, message),
         onData: (frame) => this.#transfers.handleData(peer.deviceId, session, frame),
         onBadFrame: (error) => this.#log(`ignored a bad frame from a paired device: ${error}`),
@@ -724,6 +1057,10 @@ export class Engine {
     this.#sessions.delete(deviceId);
     this.#paths.delete(deviceId);
     this.#transfers.sessionEnded(deviceId);
+    if (this.#unpaired.delete(deviceId)) {
+      // Nothing is kept for a device that is not paired: what was in flight with it ends here.
+      void this.#transfers.forgetDevice(deviceId).then(() => this.#changed());
+    }
     void this.#updatePairing(deviceId, { lastSeenAt: this.#options.clock.now() });
     if (!this.#closed && this.#pairingOf(deviceId)) this.#scheduleRetry(deviceId);
     this.#changed();
@@ -731,8 +1068,11 @@ export class Engine {
 
   async #receiveItem(session: Session, id: string, sentAt: number, item: Item): Promise<void> {
     const from = session.peer.deviceId;
-    if (this.#inbox.some((entry) => entry.id === id && entry.fromDeviceId === from)) return;
     const device = this.#pairingOf(from);
+    // Items go straight to the inbox, so only paired devices may send them; nearby devices send files,
+    // which wait for the user's accept.
+    if (!device) throw new Error('items are only taken from paired devices');
+    if (this.#inbox.some((entry) => entry.id === id && entry.fromDeviceId === from)) return;
     const received: ReceivedItem = {
       id,
       fromDeviceId: from,
@@ -749,11 +1089,10 @@ export class Engine {
   }
 
   async #receiveFile(fromDeviceId: string, file: StoredFile): Promise<void> {
-    const device = this.#pairingOf(fromDeviceId);
     const received: ReceivedItem = {
       id: `${file.transferId}-${file.file}`,
       fromDeviceId,
-      fromName: device?.name ?? 'a removed device',
+      fromName: this.#nameOf(fromDeviceId),
       sentAt: this.#options.clock.now(),
       receivedAt: this.#options.clock.now(),
       item: { kind: 'file', ...file },
@@ -782,7 +1121,26 @@ export class Engine {
     this.#failureCount.delete(deviceId);
     this.#pairings = this.#pairings.filter((p) => p.deviceId !== deviceId);
     await this.#state.savePairings(this.#pairings);
+    this.#announce();
     this.#changed();
+  }
+
+  /** Keeps the number of unpaired sessions bounded: the oldest one without transfers in flight goes. */
+  #makeRoomForUnpaired(): void {
+    if (this.#unpaired.size < MAX_UNPAIRED_SESSIONS) return;
+    const busy = new Set(
+      this.#transfers
+        .views()
+        .filter((v) => ['offered', 'offering', 'sending', 'receiving'].includes(v.state))
+        .map((v) => v.deviceId),
+    );
+    const idle = [...this.#unpaired.keys()].find((id) => !busy.has(id));
+    if (idle === undefined) throw new HandshakeError('protocol', false, 'too many nearby connections');
+    this.#sessions.get(idle)?.close('making room for another nearby device');
+  }
+
+  #nameOf(deviceId: string): string {
+    return this.#pairingOf(deviceId)?.name ?? this.#unpaired.get(deviceId)?.name ?? 'a removed device';
   }
 
   // ---- state ----
@@ -795,7 +1153,7 @@ export class Engine {
     return this.#pairings.find((p) => p.deviceId === deviceId);
   }
 
-  #pairingFrom(result: HandshakeSuccess): PairedDevice {
+  async #pairingFrom(result: HandshakeSuccess): Promise<PairedDevice> {
     const { peer } = result;
     const now = this.#options.clock.now();
     return {
@@ -806,6 +1164,7 @@ export class Engine {
       peerId: peer.peerId,
       pairedAt: now,
       lastSeenAt: now,
+      roomKey: await roomKeyFromTranscript(this.#options.crypto, result.transcript),
     };
   }
 

@@ -30,6 +30,8 @@ export interface SessionHandlers {
   onItem(id: string, sentAt: number, item: Item): Promise<void>;
   onProfile(profile: DeviceProfile): void;
   onUnpair(): void;
+  /** The other side of a nearby session asks to pair, confirms pairing, or declines it. */
+  onPairing(step: 'request' | 'confirm' | 'decline'): void;
   onTransferMessage(message: TransferMessage): void;
   /** A binary data frame, still undecoded. */
   onData(frame: Uint8Array): void;
@@ -136,6 +138,10 @@ export class Session {
     this.#trySend({ t: 'unpair' });
   }
 
+  sendPairing(step: 'request' | 'confirm' | 'decline'): void {
+    this.#send({ t: `pair-${step}` });
+  }
+
   /** Why the session ended, for logs. */
   get closeReason(): string {
     return this.#closeReason;
@@ -196,6 +202,15 @@ export class Session {
         return;
       case 'unpair':
         handlers.onUnpair();
+        return;
+      case 'pair-request':
+        handlers.onPairing('request');
+        return;
+      case 'pair-confirm':
+        handlers.onPairing('confirm');
+        return;
+      case 'pair-decline':
+        handlers.onPairing('decline');
         return;
       case 'ping':
         this.#trySend({ t: 'pong' });

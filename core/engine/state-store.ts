@@ -22,6 +22,11 @@ const pairedDeviceSchema = z.object({
   revoked: z.boolean().optional(),
   /** Files from this device are accepted without asking (default: yes, it is one of your own devices). */
   autoAccept: z.boolean().optional(),
+  /** Shared with the device, derived when pairing: names the presence room where both find each other. */
+  roomKey: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{43}$/)
+    .optional(),
 });
 export type PairedDevice = z.infer<typeof pairedDeviceSchema>;
 
@@ -49,6 +54,13 @@ export type ReceivedItem = z.infer<typeof receivedItemSchema>;
 const profileSchema = z.object({ name: z.string().min(1), type: z.enum(DEVICE_TYPES) });
 const signallingSchema = z.object({ peerId: peerIdSchema, token: z.string().min(8) });
 export type SignallingCredentials = z.infer<typeof signallingSchema>;
+
+/** How this device shows itself to devices nearby; the avatar seed is random, unrelated to its identity. */
+const presenceSettingsSchema = z.object({
+  visible: z.boolean(),
+  avatar: z.string().regex(/^[A-Za-z0-9_-]{8,32}$/),
+});
+export type PresenceSettings = z.infer<typeof presenceSettingsSchema>;
 
 const storedIdentitySchema = z.object({
   publicKey: z.string(),
@@ -101,6 +113,15 @@ export class EngineStateStore {
 
   saveSignalling(credentials: SignallingCredentials): Promise<void> {
     return this.kv.set('signalling', credentials);
+  }
+
+  async loadPresence(): Promise<PresenceSettings | undefined> {
+    const parsed = presenceSettingsSchema.safeParse(await this.kv.get('presence'));
+    return parsed.success ? parsed.data : undefined;
+  }
+
+  savePresence(settings: PresenceSettings): Promise<void> {
+    return this.kv.set('presence', settings);
   }
 
   async loadPairings(): Promise<PairedDevice[]> {

@@ -55,6 +55,8 @@ export interface TransferView {
   error?: string;
   /** How the bytes travel: direct on the LAN, direct over the internet, or through a TURN relay. */
   path?: ConnectionPath;
+  /** Only for devices that are not paired: the code both screens show, to compare before accepting. */
+  verificationCode?: string;
 }
 
 export interface OutboxView {

@@ -37,7 +37,7 @@ const boundedText = z
 export const helloSchema = z.object({
   t: z.literal('hello'),
   v: z.number().int().min(0).max(1000),
-  mode: z.enum(['pair', 'session']),
+  mode: z.enum(['pair', 'session', 'nearby']),
   device: z.object({ id: deviceIdSchema, name: deviceName, type: z.enum(DEVICE_TYPES) }),
   /** Raw uncompressed P-256 public key (65 bytes). */
   key: base64url(87),
@@ -93,6 +93,10 @@ const itemAckSchema = z.object({ t: z.literal('item-ack'), id: itemId });
 const profileSchema = z.object({ t: z.literal('profile'), name: deviceName, type: z.enum(DEVICE_TYPES) });
 const unpairSchema = z.object({ t: z.literal('unpair') });
 const pingSchema = z.object({ t: z.literal('ping') });
+/** Upgrading a nearby (unpaired) session to a pairing: asked by one side, confirmed or declined by the other. */
+const pairRequestSchema = z.object({ t: z.literal('pair-request') });
+const pairConfirmSchema = z.object({ t: z.literal('pair-confirm') });
+const pairDeclineSchema = z.object({ t: z.literal('pair-decline') });
 const pongSchema = z.object({ t: z.literal('pong') });
 
 const controlMessageSchema = z.discriminatedUnion('t', [
@@ -105,6 +109,9 @@ const controlMessageSchema = z.discriminatedUnion('t', [
   unpairSchema,
   pingSchema,
   pongSchema,
+  pairRequestSchema,
+  pairConfirmSchema,
+  pairDeclineSchema,
   ...transferMessageSchemas,
 ]);
 

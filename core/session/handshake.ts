@@ -38,13 +38,24 @@ export interface PinnedPeer {
   publicKey: Uint8Array;
 }
 
-export type InitiatorIntent = { mode: 'pair'; invite: PairingInvite } | { mode: 'session'; peer: PinnedPeer };
+/**
+ * pair: from a scanned invite (proves the QR secret); session: with a paired device (proves the pinned
+ * keys); nearby: with a device that is not paired, whose key is not known in advance. Nearby proves only
+ * that each side holds the key it presents on this very channel; users compare the short verification code
+ * derived from the transcript to know there is no one in the middle.
+ */
+export type InitiatorIntent =
+  | { mode: 'pair'; invite: PairingInvite }
+  | { mode: 'session'; peer: PinnedPeer }
+  | { mode: 'nearby' };
 
 export interface ResponderPolicy {
   /** The pinned key of a paired device; undefined when the device is not paired. */
   pinnedKey(deviceId: string): Uint8Array | undefined;
   /** Consumes a pairing code (single use). */
   takeOffer(pairingId: string): OfferTakeResult;
+  /** Whether connections from devices that are not paired are taken at all (visible to nearby devices). */
+  acceptsNearby?(): boolean;
   /** A last refusal of an otherwise valid hello, e.g. to settle two simultaneous connections. */
   admit?(hello: HelloMessage): RejectReason | undefined;
 }
@@ -215,7 +226,12 @@ async function verifyProof(
 async function initiate(options: CommonOptions & { intent: InitiatorIntent }): Promise<HandshakeSuccess> {
   const { intent, crypto, channel, fingerprints } = options;
   const secret = intent.mode === 'pair' ? intent.invite.secret : undefined;
-  const expectedDevice = intent.mode === 'pair' ? intent.invite.deviceId : intent.peer.deviceId;
+  const expectedDevice =
+    intent.mode === 'pair'
+      ? intent.invite.deviceId
+      : intent.mode === 'session'
+        ? intent.peer.deviceId
+        : undefined;
 
   const ownHello = await helloFor(
     options,
@@ -227,7 +243,7 @@ async function initiate(options: CommonOptions & { intent: InitiatorIntent }): P
   const peerKey = await checkHello(crypto, hello);
   if (hello.mode !== intent.mode)
     throw new HandshakeError('protocol', false, 'the peer answered in another mode');
-  if (hello.device.id !== expectedDevice) {
+  if (expectedDevice !== undefined && hello.device.id !== expectedDevice) {
     throw new HandshakeError('wrong-device', false, 'a different device answered at this address');
   }
   if (intent.mode === 'session' && !bytesEqual(peerKey, intent.peer.publicKey)) {
@@ -255,6 +271,8 @@ async function respond(options: CommonOptions & { policy: ResponderPolicy }): Pr
   if (hello.mode === 'session') {
     const pinned = policy.pinnedKey(hello.device.id);
     if (!pinned || !bytesEqual(pinned, peerKey)) throw new HandshakeError('not-paired', false);
+  } else if (hello.mode === 'nearby') {
+    if (!policy.acceptsNearby?.()) throw new HandshakeError('not-paired', false);
   } else {
     if (!hello.pairingId) throw new HandshakeError('pairing-unknown', false);
     const taken = policy.takeOffer(hello.pairingId);

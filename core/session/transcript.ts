@@ -7,7 +7,7 @@ import type { CryptoEnv } from '../crypto';
 import { normalizeFingerprint } from './fingerprint';
 
 export type HandshakeRole = 'initiator' | 'responder';
-export type HandshakeMode = 'pair' | 'session';
+export type HandshakeMode = 'pair' | 'session' | 'nearby';
 
 export interface TranscriptInput {
   mode: HandshakeMode;

@@ -6,6 +6,7 @@ import { Engine, type EngineSnapshot } from '../../core/engine/engine';
 import { MemoryKeyValueStore } from '../../core/engine/key-value-store';
 import type { FileEnv } from '../../core/engine/transfer-center';
 import { MemoryHub, type MemoryNetwork } from './memory-network';
+import type { MemoryPresenceHub } from './memory-presence';
 import { nodeCrypto, realClock } from './node-env';
 
 export const COMPANION_URL = 'http://localhost:9000';
@@ -19,9 +20,16 @@ export interface TestDevice {
 export async function openDevice(
   hub: MemoryHub,
   userAgent: string,
-  options: { clock?: Clock; store?: MemoryKeyValueStore; files?: FileEnv } = {},
+  options: {
+    clock?: Clock;
+    store?: MemoryKeyValueStore;
+    files?: FileEnv;
+    /** The presence service and the network (e.g. a public address) this device appears on. */
+    presence?: { hub: MemoryPresenceHub; network: string };
+  } = {},
 ): Promise<TestDevice> {
   const store = options.store ?? new MemoryKeyValueStore();
+  const presence = options.presence;
   let current: MemoryNetwork | undefined;
   const engine = await Engine.open({
     crypto: nodeCrypto,
@@ -29,6 +37,7 @@ export async function openDevice(
     store,
     defaultProfile: defaultDeviceProfile(userAgent),
     ...(options.files ? { files: options.files } : {}),
+    ...(presence ? { createPresence: () => presence.hub.channel(presence.network) } : {}),
     createNetwork: (credentials) => {
       current = hub.network(credentials.peerId);
       return current;
