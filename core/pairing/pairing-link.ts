@@ -21,8 +21,19 @@ const FIELD_PATTERNS = {
   deviceId: /^[A-Za-z0-9_-]{22}$/,
   pairingId: /^[A-Za-z0-9_-]{11}$/,
   secret: /^[A-Za-z0-9_-]{22}$/,
-  expires: /^[0-9]{1,12}$/,
+  expires: /^[1-9][0-9]{0,11}$/,
 };
+const DAMAGED = 'This pairing link is damaged or incomplete. Show a new code on the desktop.';
+
+/**
+ * True when `text` is the one base64url spelling of exactly `bytes` bytes: the spare bits of the last
+ * character must be zero, so no two spellings of the secret decode to the same bytes. (Ids are compared as
+ * text by the handshake, so a respelled id already names another device or code and is refused there.)
+ */
+function canonicalBase64Url(text: string, bytes: number): boolean {
+  const decoded = fromBase64Url(text);
+  return decoded?.length === bytes && toBase64Url(decoded) === text;
+}
 
 export function encodePairingFragment(invite: PairingInvite): string {
   const fields = [
@@ -64,19 +75,12 @@ export function parsePairingInvite(input: string): InviteParseResult {
     !FIELD_PATTERNS.deviceId.test(deviceId) ||
     !FIELD_PATTERNS.pairingId.test(pairingId) ||
     !FIELD_PATTERNS.secret.test(secretText) ||
-    !FIELD_PATTERNS.expires.test(expires)
+    !FIELD_PATTERNS.expires.test(expires) ||
+    !canonicalBase64Url(secretText, 16)
   ) {
-    return {
-      ok: false,
-      error: 'This pairing link is damaged or incomplete. Show a new code on the desktop.',
-    };
+    return { ok: false, error: DAMAGED };
   }
   const secret = fromBase64Url(secretText);
-  if (secret?.length !== 16) {
-    return {
-      ok: false,
-      error: 'This pairing link is damaged or incomplete. Show a new code on the desktop.',
-    };
-  }
+  if (!secret) return { ok: false, error: DAMAGED };
   return { ok: true, invite: { peerId, deviceId, pairingId, secret, expiresAt: Number(expires) * 1000 } };
 }

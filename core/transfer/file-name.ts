@@ -1,15 +1,16 @@
 // Turns whatever name a peer offers into one that is safe to create on any file system and to show: no
-// path (separators, "..", drive letters), no control or bidirectional-override characters, no names
-// Windows reserves (CON, NUL, COM1…), no trailing dots or spaces, and at most 180 UTF-8 bytes with the
-// extension kept.
+// path (separators, "..", drive letters), no control, invisible or bidirectional-override characters, no
+// names Windows reserves (CON, NUL, COM1…, also with spaces before an extension), no trailing dots or
+// spaces, no leading dots (hidden files), and at most 180 UTF-8 bytes with the extension kept.
 
 import { utf8 } from '../bytes';
+import { printableLine } from '../protocol/device';
 
 const MAX_NAME_BYTES = 180;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
-const UNSAFE_CHARS = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]/g;
+/** Reserved or special on Windows (and on FAT/exFAT volumes, such as Android SD cards) and on macOS. */
 const FORBIDDEN_CHARS = /[<>:"/\\|?*]/g;
-const RESERVED = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?$/i;
+/** Windows reads "CON.txt" and "CON .txt" as the console device: the name before the first dot, spaces trimmed. */
+const RESERVED = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$) *(\..*)?$/i;
 
 function truncateUtf8(text: string, maxBytes: number): string {
   let out = '';
@@ -23,13 +24,9 @@ function truncateUtf8(text: string, maxBytes: number): string {
 export function sanitizeFileName(raw: string, fallback = 'file'): string {
   // Only the last path segment counts: "../../etc/passwd" becomes "passwd".
   const lastSegment = raw.split(/[/\\]/).pop() ?? '';
-  let name = lastSegment
-    .replace(UNSAFE_CHARS, '')
+  let name = printableLine(lastSegment)
     .replace(FORBIDDEN_CHARS, '_')
-    .replace(/\s+/g, ' ')
-    .trim()
-    .replace(/[. ]+$/, '')
-    .replace(/^\.+/, '');
+    .replace(/^[. ]+|[. ]+$/g, '');
   if (!name) name = fallback;
   if (RESERVED.test(name)) name = `_${name}`;
   if (utf8(name).length > MAX_NAME_BYTES) {
