@@ -872,8 +872,10 @@ export class Engine {
             return device ? publicKeyOf(device) : undefined;
           },
           takeOffer: (pairingId) => {
-            pairingAttempt = true;
-            return this.#offers.take(pairingId);
+            const taken = this.#offers.take(pairingId);
+            // Only an attempt with the live code concerns the panel; a stranger guessing ids does not.
+            pairingAttempt = taken.ok;
+            return taken;
           },
           acceptsNearby: () => this.#presenceSettings.visible,
           admit: (hello) => this.#admit(hello, (id) => (answeringFor = id)),
@@ -906,9 +908,12 @@ export class Engine {
         return;
       }
       this.#log(`refused an incoming connection: ${error.reason}${error.byRemote ? ' (by the peer)' : ''}`);
-      if (pairingAttempt) this.#setPairing({ state: 'failed', error: describeHandshakeFailure(error) });
+      if (pairingAttempt) {
+        this.#setPairing({ state: 'failed', error: describeHandshakeFailure(error) });
+        if (error.reason === 'bad-proof') this.#notices.emit({ kind: 'verification-failed' });
+      }
+      // A hello that fails its own checks before anything was at stake is noise, not an alarm.
       if (answeringFor) this.#handshakeFailed(answeringFor, error);
-      else if (error.reason === 'bad-proof') this.#notices.emit({ kind: 'verification-failed' });
     } finally {
       if (answeringFor) this.#answering.delete(answeringFor);
     }

@@ -108,6 +108,31 @@ async function closedAndSettled(peer: HostilePeer) {
 }
 
 describe('a device that never paired', () => {
+  it('a stranger naming an unknown pairing code, or a hello that does not match its key, neither fails the pairing panel nor raises a warning', async () => {
+    const { hub, desktop, store, notices, peerId } = await desktopWithFiles();
+    const view = desktop.engine.startPairing('http://localhost:9000');
+    if (view.state !== 'waiting') throw new Error('no pairing');
+    const identity = await createIdentity(nodeCrypto);
+    const guesser = await connectRaw(hub, peerId, { identity });
+    guesser.send(helloFrom(identity, guesser.peerId, 'pair', { pairingId: 'AAAAAAAAAAA' }));
+    await closedAndSettled(guesser);
+    expect(guesser.messages()).toEqual([{ t: 'reject', reason: 'pairing-unknown' }]);
+
+    const other = await createIdentity(nodeCrypto);
+    const liar = await connectRaw(hub, peerId, { identity });
+    liar.send(
+      helloFrom(identity, liar.peerId, 'session', {
+        device: { id: other.deviceId, name: 'x', type: 'phone' },
+      }),
+    );
+    await closedAndSettled(liar);
+    expect(liar.messages()).toEqual([{ t: 'reject', reason: 'bad-proof' }]);
+
+    expect(desktop.engine.snapshot().pairing.state).toBe('waiting');
+    expect(notices.filter((n) => n.kind === 'verification-failed')).toEqual([]);
+    expectUntouched(desktop, store, notices);
+  });
+
   it.each([
     ['an item', 0, 'protocol'],
     ['an offer', 1, 'protocol'],
