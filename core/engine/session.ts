@@ -83,7 +83,9 @@ export class Session {
       get maxFrameBytes() {
         return Math.min(MAX_CHUNK_BYTES, transport.maxMessageSize);
       },
-      sendControl: (message) => this.#send(message),
+      // Transfers run across awaits, so the channel may close under them; a failed send must not skip
+      // their clean-up (the close itself is reported through onClose).
+      sendControl: (message) => this.#trySend(message),
       sendData: (frame) => transport.send(frame),
       whenWritable: () =>
         transport.bufferedAmount < SEND_BUFFER_HIGH_BYTES
