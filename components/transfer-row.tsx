@@ -179,6 +179,12 @@ export function TransferRow({ transfer, actions }: { transfer: TransferView; act
             </p>
           ) : null}
           {showPath && transfer.path ? <PathBadge path={transfer.path} /> : null}
+          {state === 'offered' && transfer.verificationCode ? (
+            <p class="transfer-row__unpaired" data-testid="transfer-unpaired">
+              {transfer.deviceName} is not paired with this device. Accept only if it shows the code{' '}
+              <strong data-testid="transfer-code">{transfer.verificationCode}</strong>.
+            </p>
+          ) : null}
           {state === 'offered' ? (
             <div class="transfer-row__decision">
               <Button

@@ -10,6 +10,7 @@ import type { BrowserFileStore } from './browser-file-store';
 import { createIdbKeyValueStore } from './idb-store';
 import { createOpfsFileStore } from './opfs-file-store';
 import { PeerJsNetwork, signallingServerFromUrl } from './peerjs-network';
+import { PresenceSocket } from './presence-socket';
 import { fetchServerInfo, type ServerInfo } from './server-info';
 
 /** Partial files of transfers that never resumed are removed after a day. */
@@ -72,6 +73,12 @@ export async function openBrowserEngine(options: BrowserEngineOptions): Promise<
         iceServers,
         credentials,
         clock: browserClock,
+      }),
+    createPresence: () =>
+      new PresenceSocket({
+        serverUrl,
+        clock: browserClock,
+        ...(options.log ? { log: options.log } : {}),
       }),
     files: {
       store: files,

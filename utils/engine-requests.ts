@@ -53,6 +53,18 @@ async function perform(
     case 'set-auto-accept':
       await engine.setAutoAccept(request.deviceId, request.autoAccept);
       return null;
+    case 'set-visible':
+      await engine.setVisible(request.visible);
+      return null;
+    case 'connect-nearby':
+      await engine.connectNearby(request.peerId);
+      return null;
+    case 'request-pairing':
+      engine.requestPairing(request.deviceId);
+      return null;
+    case 'decline-pairing':
+      engine.declinePairing(request.deviceId);
+      return null;
     case 'received-file-url': {
       const entry = engine
         .inbox()

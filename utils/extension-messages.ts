@@ -19,6 +19,11 @@ export type EngineRequest =
   | { type: 'decline-transfer'; transferId: string }
   | { type: 'cancel-transfer'; transferId: string }
   | { type: 'set-auto-accept'; deviceId: string; autoAccept: boolean }
+  | { type: 'set-visible'; visible: boolean }
+  /** Connects to a nearby device that is not paired, so both screens show the verification code. */
+  | { type: 'connect-nearby'; peerId: string }
+  | { type: 'request-pairing'; deviceId: string }
+  | { type: 'decline-pairing'; deviceId: string }
   /** A received file as a blob: URL the background can hand to the downloads API. */
   | { type: 'received-file-url'; transferId: string; file: number }
   /** The file is safely in Downloads (or was removed): free its storage. */
@@ -47,6 +52,10 @@ export interface EngineResponses {
   'decline-transfer': null;
   'cancel-transfer': null;
   'set-auto-accept': null;
+  'set-visible': null;
+  'connect-nearby': null;
+  'request-pairing': null;
+  'decline-pairing': null;
   'received-file-url': string;
   'release-received-file': null;
   unpair: null;

@@ -59,6 +59,13 @@ export async function notifyNotice(notice: EngineNotice, notifyOnReceive: boolea
         `${notice.name} is now paired with this browser.`,
       );
       return;
+    case 'pair-requested':
+      await notify(
+        `pair-requested:${notice.deviceId}`,
+        `${notice.name} wants to pair`,
+        `Open DirectDrop and check that ${notice.name} shows the code ${notice.verificationCode}.`,
+      );
+      return;
     case 'unpaired-by-peer':
       await notify(`unpaired:${notice.deviceId}`, 'Device unpaired', `${notice.name} unpaired this browser.`);
       return;

@@ -1,7 +1,14 @@
 // Queues the same files for one or more devices: one outbox entry per device, each sent peer to peer.
+// A target is a paired device's id, "all", or `nearby:<peer id>` for a nearby device that is not paired.
 
 import type { Engine } from '../core/engine/engine';
 import type { FilesQueued } from './extension-messages';
+
+const NEARBY_PREFIX = 'nearby:';
+
+export function nearbyTarget(peerId: string): string {
+  return `${NEARBY_PREFIX}${peerId}`;
+}
 
 export async function queueFilesForDevices(
   engine: Engine,
@@ -17,12 +24,15 @@ export async function queueFilesForDevices(
   if (targets.length === 0) throw new Error('Pair a device first.');
   const described = files.map((f) => ({ name: f.name || 'file', size: f.size, type: f.type }));
   const entries: FilesQueued['entries'] = [];
-  for (const deviceId of targets) {
-    const entryId = await engine.sendFiles(
-      deviceId,
-      files.map((f, i) => ({ ...(described[i] ?? { name: 'file', size: f.size, type: f.type }), data: f })),
-    );
-    entries.push({ deviceId, entryId });
+  const toSend = files.map((f, i) => ({
+    ...(described[i] ?? { name: 'file', size: f.size, type: f.type }),
+    data: f,
+  }));
+  for (const target of targets) {
+    const entryId = target.startsWith(NEARBY_PREFIX)
+      ? await engine.sendFilesNearby(target.slice(NEARBY_PREFIX.length), toSend)
+      : await engine.sendFiles(target, toSend);
+    entries.push({ deviceId: target, entryId });
   }
   return { entries, files: described };
 }

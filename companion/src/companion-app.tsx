@@ -5,6 +5,7 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { Button } from '../../components/button';
 import { LogoMark } from '../../components/logo-mark';
+import type { NearbyActions } from '../../components/nearby-row';
 import type { TransferActions } from '../../components/transfer-row';
 import type { Engine } from '../../core/engine/engine';
 import { openBrowserEngine } from '../../utils/browser-engine';
@@ -97,6 +98,7 @@ function RunningApp({
   const { snapshot, inbox } = useEngineState(engine);
   const [notice, setNotice] = useState<string | undefined>();
   const transferActions = useTransferActions(engine);
+  const nearbyActions = useNearbyActions(engine);
   useOffersInTitle(snapshot.transfers.filter((t) => t.state === 'offered').length);
 
   useEffect(
@@ -129,6 +131,8 @@ function RunningApp({
         }));
         for (const deviceId of deviceIds) await engine.sendFiles(deviceId, toSend);
       }}
+      nearbyActions={nearbyActions}
+      onSetVisible={(visible) => engine.setVisible(visible)}
       onRemoveItem={(id) => engine.removeInboxItem(id)}
       onCancelOutbox={(id) => engine.cancelTransfer(id)}
       onSetAutoAccept={(deviceId, autoAccept) => engine.setAutoAccept(deviceId, autoAccept)}
@@ -143,6 +147,30 @@ function useTransferActions(engine: Engine): TransferActions {
     onAccept: (id) => engine.acceptTransfer(id),
     onDecline: async (id) => engine.declineTransfer(id),
     onCancel: (id) => engine.cancelTransfer(id),
+  }));
+  return actions;
+}
+
+function useNearbyActions(engine: Engine): NearbyActions {
+  const [actions] = useState<NearbyActions>(() => ({
+    async onSendFiles(peerId, picked) {
+      const toSend = picked.map((file) => ({
+        name: file.name,
+        size: file.size,
+        type: file.type,
+        data: file,
+      }));
+      await engine.sendFilesNearby(peerId, toSend);
+    },
+    async onConnect(peerId) {
+      await engine.connectNearby(peerId);
+    },
+    async onRequestPairing(deviceId) {
+      engine.requestPairing(deviceId);
+    },
+    async onDeclinePairing(deviceId) {
+      engine.declinePairing(deviceId);
+    },
   }));
   return actions;
 }

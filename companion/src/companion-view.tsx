@@ -9,6 +9,8 @@ import { classNames } from '../../components/class-names';
 import { DeviceList } from '../../components/device-list';
 import { AlertIcon, CloseIcon } from '../../components/icons';
 import { InboxEntry } from '../../components/inbox-entry';
+import { NearbyList } from '../../components/nearby-list';
+import type { NearbyActions } from '../../components/nearby-row';
 import { OutboxList } from '../../components/outbox-list';
 import { Section } from '../../components/section';
 import { ServerProblem } from '../../components/server-status';
@@ -41,6 +43,8 @@ export interface CompanionViewProps {
   onCancelOutbox(entryId: string): Promise<void>;
   onSetAutoAccept(deviceId: string, autoAccept: boolean): Promise<void>;
   transferActions: TransferActions;
+  nearbyActions: NearbyActions;
+  onSetVisible(visible: boolean): Promise<void>;
   /** Where received files are kept; undefined when this browser gives DirectDrop no file storage. */
   files: ReceivedFiles | undefined;
 }
@@ -55,6 +59,19 @@ export function CompanionView(props: CompanionViewProps) {
     pairing?.state === 'paired' && !snapshot.devices.some((d) => d.deviceId === pairing.deviceId)
       ? undefined
       : pairing;
+
+  // With nothing paired yet, a computer already in the Nearby list is the quickest way to start.
+  const nearbyFirst = !hasDevices && snapshot.nearby.length > 0;
+  const nearby = (
+    <Section title="Nearby">
+      <NearbyList
+        nearby={snapshot.nearby}
+        visible={snapshot.self.visible}
+        onSetVisible={props.onSetVisible}
+        actions={props.nearbyActions}
+      />
+    </Section>
+  );
 
   return (
     <div class={classNames('companion', !hasDevices && 'companion--narrow')}>
@@ -77,6 +94,7 @@ export function CompanionView(props: CompanionViewProps) {
               </Section>
             </div>
           ) : null}
+          {nearbyFirst ? nearby : null}
           {hasDevices ? (
             <Section title="Send">
               <SendForm devices={snapshot.devices} onSend={props.onSend} onSendFiles={props.onSendFiles} />
@@ -84,6 +102,7 @@ export function CompanionView(props: CompanionViewProps) {
           ) : pairing?.state === 'pairing' ? null : (
             <NoDevices />
           )}
+          {nearbyFirst ? null : nearby}
           {hasDevices || inbox.length > 0 ? (
             <Inbox inbox={inbox} files={props.files} onRemoveItem={props.onRemoveItem} />
           ) : null}

@@ -3,9 +3,11 @@
 // and open the full send page (Firefox closes the popup when a file dialog opens, so it picks there).
 
 import { browser } from 'wxt/browser';
+import type { NearbyActions } from '../../components/nearby-row';
 import type { TransferActions } from '../../components/transfer-row';
 import { askEngine } from '../../utils/engine-client';
 import { handOverFiles } from '../../utils/file-handoff';
+import { nearbyTarget } from '../../utils/queue-files';
 
 /**
  * Queues files for devices. The engine host must be running to take the hand-over, so it is asked
@@ -28,6 +30,23 @@ export const transferActions: TransferActions = {
     await askEngine({ type: 'cancel-transfer', transferId });
   },
 };
+
+export const nearbyActions: NearbyActions = {
+  onSendFiles: (peerId, files) => sendPickedFiles([nearbyTarget(peerId)], files),
+  async onConnect(peerId) {
+    await askEngine({ type: 'connect-nearby', peerId });
+  },
+  async onRequestPairing(deviceId) {
+    await askEngine({ type: 'request-pairing', deviceId });
+  },
+  async onDeclinePairing(deviceId) {
+    await askEngine({ type: 'decline-pairing', deviceId });
+  },
+};
+
+export async function setVisible(visible: boolean): Promise<void> {
+  await askEngine({ type: 'set-visible', visible });
+}
 
 /** Outbox entries cancel through the same request: the engine takes an entry id as well. */
 export async function cancelOutboxEntry(entryId: string): Promise<void> {

@@ -8,9 +8,11 @@ import { browser } from 'wxt/browser';
 import { askEngine } from '../../utils/engine-client';
 import {
   cancelOutboxEntry,
+  nearbyActions,
   openSendPage,
   sendPickedFiles,
   setAutoAccept,
+  setVisible,
   transferActions,
 } from './extension-actions';
 import { PopupUnavailable, PopupView } from './popup-view';
@@ -86,9 +88,11 @@ export function PopupApp() {
       downloads={downloads.downloads}
       transferActions={transferActions}
       onSendFiles={sendPickedFiles}
-      onPickElsewhere={PICK_ON_PAGE ? () => openSendPage() : undefined}
+      onPickElsewhere={PICK_ON_PAGE ? (section) => openSendPage(section) : undefined}
       onCancelOutbox={cancelOutboxEntry}
       onSetAutoAccept={setAutoAccept}
+      nearbyActions={nearbyActions}
+      onSetVisible={setVisible}
       onSendDownload={downloads.send}
     />
   );

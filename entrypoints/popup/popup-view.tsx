@@ -10,6 +10,8 @@ import { targetDevices, useTarget } from '../../components/device-target-picker'
 import { PlusIcon, SettingsIcon, UploadIcon } from '../../components/icons';
 import { InboxEntry } from '../../components/inbox-entry';
 import { LogoMark } from '../../components/logo-mark';
+import { NearbyList } from '../../components/nearby-list';
+import type { NearbyActions } from '../../components/nearby-row';
 import { OutboxList } from '../../components/outbox-list';
 import { PairingPanel } from '../../components/pairing-panel';
 import { type DownloadView, RecentDownloads } from '../../components/recent-downloads';
@@ -41,10 +43,12 @@ export interface PopupViewProps {
   onOpenOptions(): void;
   onSendFiles(deviceIds: string[], files: File[]): Promise<void>;
   /** Set where a file dialog would close the popup (Firefox): "Choose files" opens the send page. */
-  onPickElsewhere?: (() => void) | undefined;
+  onPickElsewhere?: ((section?: string) => void) | undefined;
   onCancelOutbox(entryId: string): Promise<void>;
   onSetAutoAccept(deviceId: string, autoAccept: boolean): Promise<void>;
   onSendDownload(download: DownloadView, deviceIds: string[]): Promise<'sent' | 'moved'>;
+  nearbyActions: NearbyActions;
+  onSetVisible(visible: boolean): Promise<void>;
 }
 
 export function PopupView(props: PopupViewProps) {
@@ -84,7 +88,7 @@ export function PopupView(props: PopupViewProps) {
             onTargetChange={setTarget}
             sender={sender}
             drop={drop}
-            onPickElsewhere={props.onPickElsewhere}
+            onPickElsewhere={props.onPickElsewhere && (() => props.onPickElsewhere?.())}
           />
         </Section>
       ) : null}
@@ -119,6 +123,16 @@ export function PopupView(props: PopupViewProps) {
             onClose={props.onClosePairing}
           />
         ) : null}
+      </Section>
+
+      <Section title="Nearby">
+        <NearbyList
+          nearby={snapshot.nearby}
+          visible={snapshot.self.visible}
+          onSetVisible={props.onSetVisible}
+          actions={props.nearbyActions}
+          onPickElsewhere={props.onPickElsewhere && (() => props.onPickElsewhere?.('#nearby'))}
+        />
       </Section>
 
       {snapshot.outbox.length > 0 ? (

@@ -3,7 +3,13 @@
 // that the site-permission prompt has a page to show on.
 
 import { useEffect } from 'preact/hooks';
-import { cancelOutboxEntry, sendPickedFiles, transferActions } from '../popup/extension-actions';
+import {
+  cancelOutboxEntry,
+  nearbyActions,
+  sendPickedFiles,
+  setVisible,
+  transferActions,
+} from '../popup/extension-actions';
 import { useExtensionEngine } from '../popup/use-extension-engine';
 import { useRecentDownloads } from '../popup/use-recent-downloads';
 import { SendUnavailable, SendView } from './send-view';
@@ -16,6 +22,9 @@ export function SendApp() {
   useEffect(() => {
     if (ready && location.hash === '#downloads') document.getElementById('downloads')?.scrollIntoView();
   }, [ready]);
+  useEffect(() => {
+    if (snapshot && location.hash === '#nearby') document.getElementById('nearby')?.scrollIntoView();
+  }, [snapshot]);
 
   if (!snapshot) return <SendUnavailable error={error} onRetry={reload} />;
   return (
@@ -26,6 +35,8 @@ export function SendApp() {
       onSendFiles={sendPickedFiles}
       onCancelOutbox={cancelOutboxEntry}
       onSendDownload={downloads.send}
+      nearbyActions={nearbyActions}
+      onSetVisible={setVisible}
     />
   );
 }

@@ -5,6 +5,8 @@
 import { Button } from '../../components/button';
 import { targetDevices, useTarget } from '../../components/device-target-picker';
 import { LogoMark } from '../../components/logo-mark';
+import { NearbyList } from '../../components/nearby-list';
+import type { NearbyActions } from '../../components/nearby-row';
 import { OutboxList } from '../../components/outbox-list';
 import { type DownloadView, RecentDownloads } from '../../components/recent-downloads';
 import { Section } from '../../components/section';
@@ -22,6 +24,8 @@ export interface SendViewProps {
   onSendFiles(deviceIds: string[], files: File[]): Promise<void>;
   onCancelOutbox(entryId: string): Promise<void>;
   onSendDownload(download: DownloadView, deviceIds: string[]): Promise<'sent' | 'moved'>;
+  nearbyActions: NearbyActions;
+  onSetVisible(visible: boolean): Promise<void>;
 }
 
 export function SendView({ snapshot, downloads, transferActions, ...props }: SendViewProps) {
@@ -49,6 +53,17 @@ export function SendView({ snapshot, downloads, transferActions, ...props }: Sen
           No devices to send to yet. Click the DirectDrop button in the toolbar and pair your phone first.
         </p>
       )}
+
+      <Section title="Nearby">
+        <div id="nearby">
+          <NearbyList
+            nearby={snapshot.nearby}
+            visible={snapshot.self.visible}
+            onSetVisible={props.onSetVisible}
+            actions={props.nearbyActions}
+          />
+        </div>
+      </Section>
 
       {snapshot.transfers.length > 0 ? (
         <Section title="Transfers">
