@@ -1,28 +1,47 @@
-// The DirectDrop server process: one express app (health, client config, companion PWA files) plus the
-// PeerJS signalling server, served over HTTP and, when TLS is configured, over HTTPS as well. Both
-// listeners feed a single WebSocketServer so that every client lands in the same PeerServer realm: a
-// phone on https://<lan-ip> and a desktop on http://localhost must be able to find each other.
+// The DirectDrop server process: one express app (health, client config, companion PWA files), the
+// PeerJS signalling endpoint and the presence endpoint, served over HTTP and, when TLS is configured,
+// over HTTPS as well. Both listeners share one signalling realm and one presence state: a phone on
+// https://<lan-ip> and a desktop on http://localhost must be able to find each other. This module
+// wires the parts together and owns the lifecycle: listening, draining on shutdown, closing.
 
 import { X509Certificate } from 'node:crypto';
-import { stat } from 'node:fs/promises';
-import { createServer as createHttpServer, type IncomingMessage, type Server, STATUS_CODES } from 'node:http';
+import { createServer as createHttpServer, type Server, STATUS_CODES } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { join, relative, sep } from 'node:path';
-import type { Duplex } from 'node:stream';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
-import { ExpressPeerServer } from 'peer';
-import { WebSocketServer } from 'ws';
+import type { WebSocket } from 'ws';
+import { PRESENCE_PATH } from '../core/protocol/presence-messages';
+import { companionFiles } from './companion-files';
 import { derivePublicUrl, isWildcardHost, type ServerConfig, urlHost } from './config';
-import { createLogger, type Logger } from './log';
+import { ConnectionLimits } from './connection-limits';
+import { httpRateLimit } from './http-rate-limit';
+import { createLogger, errorKind, type Logger } from './log';
+import { corsFor, OriginPolicy } from './origin-policy';
+import { mountSignalling, PEER_KEY, PEER_PATH } from './peer-signalling';
+import { PresenceRegistry } from './presence-registry';
+import { PresenceServer, type PresenceTiming } from './presence-server';
+import { type Clock, KeyedRateLimiter } from './rate-limiter';
+import { LOCKED_DOWN_CSP, securityHeaders } from './security-headers';
 import { loadOrCreateSelfSignedCert } from './tls';
+import { createUpgradeRouter } from './upgrade-router';
 
-/** Where the PeerServer is mounted; PeerJS clients use `{ path: PEER_PATH, key: PEER_KEY }`. */
-export const PEER_PATH = '/peerjs';
-export const PEER_KEY = 'peerjs';
-// Signalling messages are SDP offers/answers and ICE candidates (a few KiB); file data never goes through
-// the server, so anything much larger is abuse.
-const MAX_SIGNAL_BYTES = 64 * 1024;
-const IMMUTABLE = 'public, max-age=31536000, immutable';
+export { PEER_KEY, PEER_PATH };
+
+/** How long a graceful shutdown waits for clients to finish the closing handshake. */
+export const DRAIN_TIMEOUT_MS = 3_000;
+const STATS_INTERVAL_MS = 5 * 60_000;
+const SWEEP_INTERVAL_MS = 60_000;
+// Slow-loris bounds: a request must send its headers, and finish, within these.
+const HEADERS_TIMEOUT_MS = 20_000;
+const REQUEST_TIMEOUT_MS = 30_000;
+
+export interface DrainReport {
+  /** Sockets that closed cleanly after being told the server is going away. */
+  closed: number;
+  /** Sockets that had not closed when the drain timed out, and were cut. */
+  terminated: number;
+  durationMs: number;
+}
 
 export interface DirectDropServer {
   httpUrl: string;
@@ -32,15 +51,31 @@ export interface DirectDropServer {
   publicUrl: string;
   /** SHA-256 fingerprint of the served certificate, so users can check what their phone is accepting. */
   certificateFingerprint?: string;
-  /** Stops both listeners and drops all signalling sockets; safe to call more than once. */
+  /**
+   * Graceful shutdown: refuses new WebSockets (503) and answers /health with 503, tells presence clients
+   * to come back later, closes every socket with 1001, waits up to `timeoutMs` for them to close, then
+   * closes the listeners. Safe to call more than once.
+   */
+  drain(timeoutMs?: number): Promise<DrainReport>;
+  /** Stops at once: cuts all sockets and closes both listeners. Safe to call more than once. */
   close(): Promise<void>;
+}
+
+export interface ServerOptions {
+  logger?: Logger;
+  /** Clock of the rate limits (milliseconds); tests step it past a window. */
+  rateLimitClock?: Clock;
+  /** Presence ping interval and timeout; tests shorten them. */
+  presenceTiming?: PresenceTiming;
 }
 
 export async function createDirectDropServer(
   config: ServerConfig,
-  options: { logger?: Logger } = {},
+  options: ServerOptions = {},
 ): Promise<DirectDropServer> {
   const log = options.logger ?? createLogger(config.logLevel);
+  const now = options.rateLimitClock ?? (() => performance.now());
+  const limits = config.limits;
   const tls = await resolveTls(config, log);
 
   const app = express();
@@ -48,118 +83,162 @@ export async function createDirectDropServer(
   const httpServer = createHttpServer(app);
   const httpsServer = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, app) : null;
   const servers = httpsServer ? [httpServer, httpsServer] : [httpServer];
+  for (const server of servers) {
+    server.headersTimeout = HEADERS_TIMEOUT_MS;
+    server.requestTimeout = REQUEST_TIMEOUT_MS;
+  }
 
   // Filled in once the ports are known; no request can arrive before that.
-  const ownOrigins = new Set<string>();
+  const origins = new OriginPolicy(config.allowedOrigins);
   let publicUrl = config.publicUrl;
+  let draining = false;
+  const httpLimiter = new KeyedRateLimiter({ capacity: limits.httpRatePerAddress, windowMs: 60_000, now });
+  const counters = { http429: 0 };
 
-  app.use((_req, res, next) => {
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    next();
-  });
+  app.use(securityHeaders());
+  app.use(
+    httpRateLimit(httpLimiter, config.trustedProxies, limits.httpRatePerAddress, () => {
+      counters.http429++;
+    }),
+  );
+  app.use(rejectMalformedPaths());
+  app.use(corsFor(origins));
 
   app.get('/health', (_req, res) => {
-    res.set('Cache-Control', 'no-store').json({ status: 'ok' });
+    res.set('Cache-Control', 'no-store');
+    if (draining) res.status(503).json({ status: 'draining' });
+    else res.json({ status: 'ok' });
   });
-
-  const configCors: RequestHandler = (req, res, next) => {
-    const origin = req.get('Origin');
-    res.vary('Origin');
-    if (origin && (isExtensionOrigin(origin) || ownOrigins.has(origin))) {
-      res.set('Access-Control-Allow-Origin', origin);
-      res.set('Access-Control-Allow-Methods', 'GET');
-      res.set('Access-Control-Max-Age', '600');
-    }
-    next();
-  };
-  app.options('/config', configCors, (_req, res) => {
-    res.sendStatus(204);
-  });
-  app.get('/config', configCors, (_req, res) => {
+  app.get('/config', (_req, res) => {
     res
       .set('Cache-Control', 'no-store')
       .json({ publicUrl, peerPath: PEER_PATH, iceServers: config.iceServers });
   });
 
-  // peer only exposes its WebSocketServer through this factory. It is called synchronously when the
-  // PeerServer app is mounted below, with the mounted path; `server` is ignored on purpose so neither
-  // listener gets ws's own upgrade handler and the routing below stays the only way in.
-  let wss: WebSocketServer | undefined;
-  let wsPath = '';
-  const peer = ExpressPeerServer(httpServer, {
-    path: '/',
-    key: PEER_KEY,
-    allow_discovery: false,
-    proxied: false,
-    createWebSocketServer: (wsOptions) => {
-      wsPath = wsOptions.path ?? '';
-      wss = new WebSocketServer({ noServer: true, maxPayload: MAX_SIGNAL_BYTES });
-      return wss;
-    },
+  const messageLimits = { rate: limits.messageRate, burst: limits.messageBurst };
+  const signalling = mountSignalling(app, httpServer, {
+    maxPeers: limits.maxPeers,
+    limits: messageLimits,
+    now,
+    log,
   });
-  app.use(PEER_PATH, peer);
-  if (!wss || !wsPath) throw new Error('PeerServer did not create its WebSocket server on mount.');
-  const sockets = wss;
+  const registry = new PresenceRegistry({
+    maxListedPerNetwork: limits.maxPresencePerNetwork,
+    // Rooms are shared by paired devices: a few per device is plenty.
+    maxRooms: limits.maxPeers * 4,
+  });
+  const presence = new PresenceServer({
+    registry,
+    limits: messageLimits,
+    now,
+    log,
+    ...(options.presenceTiming && { timing: options.presenceTiming }),
+  });
+  const connectionLimits = new ConnectionLimits({
+    maxOpenPerAddress: limits.maxConnectionsPerAddress,
+    perMinutePerAddress: limits.connectionRatePerAddress,
+    now,
+  });
+  const router = createUpgradeRouter({
+    signalling,
+    presence,
+    origins,
+    limits: connectionLimits,
+    trustedProxies: config.trustedProxies,
+    maxPeers: limits.maxPeers,
+    isDraining: () => draining,
+    log,
+  });
+  for (const server of servers) server.on('upgrade', router.onUpgrade);
 
-  // Ids, tokens and message payloads stay out of the log: only counts and error kinds are reported.
-  peer.on('connection', () => log.debug(`Signalling client connected (${sockets.clients.size} open)`));
-  peer.on('disconnect', () => log.debug(`Signalling client disconnected (${sockets.clients.size} open)`));
-  // Without a listener, peer's `error` event (e.g. a client sending invalid JSON) would crash the process.
-  peer.on('error', (error) => log.warn(`Signalling error ignored (${describeError(error)})`));
-
-  let closing: Promise<void> | undefined;
-  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    // Split rather than `new URL()`: a malformed request line must not throw inside an event handler.
-    const pathname = (req.url ?? '').split('?')[0];
-    if (pathname !== wsPath || closing) {
-      socket.on('error', () => socket.destroy());
-      socket.once('finish', () => socket.destroy());
-      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      return;
-    }
-    sockets.handleUpgrade(req, socket, head, (ws) => {
-      // peer answers a new client with OPEN, but a client coming back with its own id and token while its
-      // old socket is still registered (a reconnect after a network blip) gets silence and would wait
-      // forever. Anything peer sent means it decided; if it sent nothing, the client was re-attached.
-      let answered = false;
-      const send = ws.send.bind(ws) as (...args: unknown[]) => void;
-      ws.send = ((...args: unknown[]) => {
-        answered = true;
-        send(...args);
-      }) as typeof ws.send;
-      sockets.emit('connection', ws, req);
-      ws.send = send as typeof ws.send;
-      if (!answered && ws.readyState === ws.OPEN) ws.send(JSON.stringify({ type: 'OPEN' }));
-    });
-  };
-  for (const server of servers) server.on('upgrade', onUpgrade);
-
-  app.use(companionFiles(config.companionDir));
+  app.use(companionFiles(config.companionDir, [PEER_PATH, PRESENCE_PATH]));
   app.use((_req, res) => {
-    res.status(404).type('text/plain').send('Not found');
+    res.status(404).set('Content-Security-Policy', LOCKED_DOWN_CSP).type('text/plain').send('Not found\n');
   });
   const onError: ErrorRequestHandler = (err, _req, res, _next) => {
     const status = httpStatusOf(err);
-    if (status >= 500) log.warn(`Request failed (${describeError(err)})`);
+    if (status >= 500) log.warn('http.error', { status, kind: errorKind(err) });
     if (res.headersSent) {
       res.destroy();
       return;
     }
     res
       .status(status)
+      .set('Content-Security-Policy', LOCKED_DOWN_CSP)
       .type('text/plain')
-      .send(STATUS_CODES[status] ?? 'Error');
+      .send(`${STATUS_CODES[status] ?? 'Error'}\n`);
   };
   app.use(onError);
 
-  const shutdown = async (): Promise<void> => {
-    for (const ws of sockets.clients) ws.terminate();
-    await new Promise<void>((resolve) => sockets.close(() => resolve()));
-    await Promise.all(servers.map(closeServer));
-  };
+  const sweeper = setInterval(() => {
+    httpLimiter.sweep();
+    connectionLimits.sweep();
+  }, SWEEP_INTERVAL_MS);
+  sweeper.unref();
+  // How late the event loop runs is what every client feels as added signalling latency.
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
+  const reporter = setInterval(() => {
+    const { networks, announced, rooms } = registry.stats;
+    const loopP99Ms = Math.round(loopDelay.percentile(99) / 1e4) / 100;
+    loopDelay.reset();
+    log.info('server.stats', {
+      loopP99Ms,
+      peerSockets: signalling.size,
+      presenceSockets: presence.size,
+      networks,
+      announced,
+      rooms,
+      peerBadMessages: signalling.counters.badMessages,
+      peerThrottled: signalling.counters.throttled,
+      presenceBadMessages: presence.counters.badMessages,
+      presenceThrottled: presence.counters.throttled,
+      presenceTimedOut: presence.counters.timedOut,
+      closedForAbuse: signalling.counters.closedForAbuse + presence.counters.closedForAbuse,
+      http429: counters.http429,
+      upgrade400: router.refusals[400] ?? 0,
+      upgrade403: router.refusals[403] ?? 0,
+      upgrade429: router.refusals[429] ?? 0,
+      upgrade503: router.refusals[503] ?? 0,
+    });
+  }, STATS_INTERVAL_MS);
+  reporter.unref();
+
+  let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
-    closing ??= shutdown();
+    closing ??= (async () => {
+      draining = true;
+      clearInterval(sweeper);
+      clearInterval(reporter);
+      loopDelay.disable();
+      presence.close();
+      for (const ws of signalling.openSockets()) ws.terminate();
+      await Promise.all(servers.map(closeServer));
+    })();
     return closing;
+  };
+
+  let draining$: Promise<DrainReport> | undefined;
+  const drain = (timeoutMs = DRAIN_TIMEOUT_MS): Promise<DrainReport> => {
+    draining$ ??= (async () => {
+      const started = performance.now();
+      draining = true;
+      const open = [...signalling.openSockets(), ...presence.openSockets()];
+      log.info('shutdown.draining', { peerSockets: signalling.size, presenceSockets: presence.size });
+      presence.shutdown();
+      signalling.shutdown();
+      const unclosed = await waitForClose(open, timeoutMs);
+      for (const ws of unclosed) ws.terminate();
+      await close();
+      const report: DrainReport = {
+        closed: open.length - unclosed.length,
+        terminated: unclosed.length,
+        durationMs: Math.round(performance.now() - started),
+      };
+      log.info('shutdown.done', { ...report });
+      return report;
+    })();
+    return draining$;
   };
 
   try {
@@ -178,8 +257,15 @@ export async function createDirectDropServer(
         lanAddress: config.lanAddresses[0],
       });
     }
-    for (const o of originsFor(config, httpPort, httpsPort)) ownOrigins.add(o);
-    ownOrigins.add(new URL(publicUrl).origin);
+    origins.addOwnOrigins(originsFor(config, httpPort, httpsPort));
+    origins.addOwnOrigins([new URL(publicUrl).origin]);
+    log.info('server.listening', {
+      httpPort,
+      httpsPort,
+      tls: config.tls?.kind ?? 'none',
+      trustedProxies: config.trustedProxies.size,
+      allowedOrigins: config.allowedOrigins.length,
+    });
 
     return {
       httpUrl: `http://${hostForUrl}:${httpPort}`,
@@ -187,6 +273,7 @@ export async function createDirectDropServer(
       ...(httpsPort !== undefined && { httpsUrl: `https://${hostForUrl}:${httpsPort}`, httpsPort }),
       ...(tls && { certificateFingerprint: new X509Certificate(tls.cert).fingerprint256 }),
       publicUrl,
+      drain,
       close,
     };
   } catch (error) {
@@ -195,72 +282,40 @@ export async function createDirectDropServer(
   }
 }
 
+/** A path whose percent-encoding does not decode is a client error, not an app route. */
+function rejectMalformedPaths(): RequestHandler {
+  return (req, res, next) => {
+    try {
+      decodeURIComponent(req.path);
+    } catch {
+      res.status(400).type('text/plain').send('The request path is not valid percent-encoded UTF-8.\n');
+      return;
+    }
+    next();
+  };
+}
+
 async function resolveTls(config: ServerConfig, log: Logger): Promise<{ cert: string; key: string } | null> {
   if (!config.tls) return null;
   if (config.tls.kind === 'files') return config.tls;
   const pair = await loadOrCreateSelfSignedCert(config.dataDir, config.lanAddresses);
-  log.info(
-    pair.generated
-      ? 'Generated a new self-signed certificate (phones will ask to accept it once)'
-      : 'Reusing the cached self-signed certificate',
-  );
+  log.info('tls.self-signed', { generated: pair.generated });
   return pair;
 }
 
-/**
- * Static files of the companion PWA with a fallback to index.html for client-side routes. Hashed
- * /assets/* never change, so they are cached forever; everything else (index.html, sw.js, the manifest)
- * must be revalidated or an installed PWA would keep running an old build.
- */
-function companionFiles(dir: string): RequestHandler {
-  const files = express.static(dir, {
-    index: false,
-    redirect: false,
-    cacheControl: false,
-    setHeaders: (res, filePath) => {
-      const rel = relative(dir, filePath).split(sep).join('/');
-      res.setHeader('Cache-Control', rel.startsWith('assets/') ? IMMUTABLE : 'no-cache');
-    },
-  });
-  const indexPath = join(dir, 'index.html');
-
-  const fallback: RequestHandler = (req, res, next) => {
-    if (req.method !== 'GET' && req.method !== 'HEAD') return next();
-    // A missing script or image must stay a 404: answering HTML would be cached by the service worker
-    // and fail in confusing ways. Only extension-less paths are treated as app routes.
-    const lastSegment = req.path.split('/').pop() ?? '';
-    if (
-      req.path.startsWith('/assets/') ||
-      req.path.startsWith(`${PEER_PATH}/`) ||
-      lastSegment.includes('.')
-    ) {
-      return next();
-    }
-    stat(indexPath)
-      .then(
-        (info) => info.isFile(),
-        () => false,
-      )
-      .then((built) => {
-        if (!built) {
-          res
-            .status(503)
-            .set('Cache-Control', 'no-store')
-            .type('text/plain')
-            .send(
-              'The DirectDrop companion app has not been built yet.\n' +
-                'Run `npm run build:companion` on the machine running this server, then reload this page.\n',
-            );
-          return;
-        }
-        res.sendFile(indexPath, { cacheControl: false, headers: { 'Cache-Control': 'no-cache' } }, (err) => {
-          if (err) next(err);
-        });
-      })
-      .catch(next);
-  };
-
-  return (req, res, next) => files(req, res, () => fallback(req, res, next));
+/** Resolves with the sockets that are still not closed after `timeoutMs`. */
+async function waitForClose(sockets: readonly WebSocket[], timeoutMs: number): Promise<WebSocket[]> {
+  const pending = sockets.filter((ws) => ws.readyState !== ws.CLOSED);
+  if (pending.length === 0) return [];
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    Promise.all(pending.map((ws) => new Promise<void>((resolve) => ws.once('close', () => resolve())))),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+    }),
+  ]);
+  clearTimeout(timer);
+  return pending.filter((ws) => ws.readyState !== ws.CLOSED);
 }
 
 function listen(server: Server, port: number, host: string, variable: string): Promise<number> {
@@ -276,7 +331,8 @@ function listen(server: Server, port: number, host: string, variable: string): P
     };
     server.once('error', onError);
     server.once('listening', onListening);
-    server.listen(port, host);
+    // A deep accept queue: hundreds of devices reconnecting at once after a restart must not be dropped.
+    server.listen({ port, host, backlog: 4096 });
   });
 }
 
@@ -310,7 +366,7 @@ function closeServer(server: Server): Promise<void> {
   });
 }
 
-/** Origins the companion can be served from by this process (for CORS on /config). */
+/** Origins the companion can be served from by this process (for CORS and WebSocket Origin checks). */
 function originsFor(config: ServerConfig, httpPort: number, httpsPort: number | undefined): string[] {
   const hosts = ['localhost', '127.0.0.1', '[::1]', ...config.lanAddresses];
   if (!isWildcardHost(config.host)) hosts.push(urlHost(config.host));
@@ -319,18 +375,8 @@ function originsFor(config: ServerConfig, httpPort: number, httpsPort: number | 
   return origins;
 }
 
-function isExtensionOrigin(origin: string): boolean {
-  return /^(chrome-extension|moz-extension):\/\/[a-z0-9-]+$/i.test(origin);
-}
-
 function httpStatusOf(err: unknown): number {
   const { status, statusCode } = (err ?? {}) as { status?: unknown; statusCode?: unknown };
   const code = status ?? statusCode;
   return typeof code === 'number' && code >= 400 && code < 600 ? code : 500;
-}
-
-/** Error kind only: messages can quote the offending input (JSON.parse does), which may be user content. */
-function describeError(error: unknown): string {
-  if (error instanceof Error) return (error as NodeJS.ErrnoException).code ?? error.name;
-  return typeof error;
 }

@@ -6,6 +6,8 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { resolve } from 'node:path';
+import { MAX_NEARBY_PEERS } from '../core/protocol/presence-messages';
+import { AddressSet, parseCidr } from './client-address';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
@@ -37,6 +39,27 @@ export interface ServerConfig {
   dataDir: string;
   iceServers: IceServer[];
   logLevel: LogLevel;
+  /** Extra browser origins allowed to use CORS and the WebSockets (besides this server's and extensions'). */
+  allowedOrigins: string[];
+  /** Reverse proxies whose X-Forwarded-For is believed; empty: the header is ignored. */
+  trustedProxies: AddressSet;
+  limits: ServerLimits;
+}
+
+export interface ServerLimits {
+  /** Open WebSockets (signalling and presence together) per client address (IPv6: per /64). */
+  maxConnectionsPerAddress: number;
+  /** WebSocket connections a client address may open per minute. */
+  connectionRatePerAddress: number;
+  /** Sustained messages per second per socket, and the burst allowed on top. */
+  messageRate: number;
+  messageBurst: number;
+  /** HTTP requests per minute per client address. */
+  httpRatePerAddress: number;
+  /** Devices listed per presence network; more are told network-full and stay unlisted. */
+  maxPresencePerNetwork: number;
+  /** Signalling sockets in total, and presence sockets in total. */
+  maxPeers: number;
 }
 
 export interface ConfigDeps {
@@ -60,6 +83,15 @@ const FLAGS: Record<string, string> = {
   '--data-dir': 'DATA_DIR',
   '--ice-servers': 'ICE_SERVERS',
   '--log-level': 'LOG_LEVEL',
+  '--allowed-origins': 'ALLOWED_ORIGINS',
+  '--trusted-proxy': 'TRUSTED_PROXY',
+  '--max-connections-per-address': 'MAX_CONNECTIONS_PER_ADDRESS',
+  '--connection-rate-per-address': 'CONNECTION_RATE_PER_ADDRESS',
+  '--message-rate': 'MESSAGE_RATE',
+  '--message-burst': 'MESSAGE_BURST',
+  '--http-rate-per-address': 'HTTP_RATE_PER_ADDRESS',
+  '--max-presence-per-network': 'MAX_PRESENCE_PER_NETWORK',
+  '--max-peers': 'MAX_PEERS',
 };
 const BOOLEAN_FLAGS = new Set(['--tls-self-signed']);
 
@@ -108,7 +140,85 @@ export function loadConfig(
     dataDir: resolve(deps.cwd, get('DATA_DIR') ?? '.directdrop'),
     iceServers: parseIceServers(get('ICE_SERVERS')),
     logLevel,
+    allowedOrigins: parseAllowedOrigins(get('ALLOWED_ORIGINS')),
+    trustedProxies: parseTrustedProxies(get('TRUSTED_PROXY')),
+    limits: parseLimits(get),
   };
+}
+
+// Defaults fit a home or small-office server: a household behind one public address opens a few sockets
+// per device, and a page load of the companion app is a couple of dozen requests.
+function parseLimits(get: (name: string) => string | undefined): ServerLimits {
+  const int = (name: string, fallback: number, max: number): number =>
+    parseCount(name, get(name), fallback, max);
+  const messageRate = int('MESSAGE_RATE', 50, 100_000);
+  const messageBurst = int('MESSAGE_BURST', Math.max(200, messageRate), 1_000_000);
+  if (messageBurst < messageRate) {
+    throw new Error(
+      `MESSAGE_BURST must be at least MESSAGE_RATE (${messageRate}): a socket may always send one second's worth.`,
+    );
+  }
+  return {
+    maxConnectionsPerAddress: int('MAX_CONNECTIONS_PER_ADDRESS', 64, 1_000_000),
+    connectionRatePerAddress: int('CONNECTION_RATE_PER_ADDRESS', 120, 10_000_000),
+    messageRate,
+    messageBurst,
+    httpRatePerAddress: int('HTTP_RATE_PER_ADDRESS', 1_200, 10_000_000),
+    maxPresencePerNetwork: int('MAX_PRESENCE_PER_NETWORK', 64, MAX_NEARBY_PEERS),
+    maxPeers: int('MAX_PEERS', 10_000, 1_000_000),
+  };
+}
+
+function parseCount(name: string, raw: string | undefined, fallback: number, max: number): number {
+  if (raw === undefined) return fallback;
+  const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isSafeInteger(value) || value < 1 || value > max) {
+    throw new Error(`${name} must be a whole number from 1 to ${max} (got "${raw}").`);
+  }
+  return value;
+}
+
+function parseAllowedOrigins(raw: string | undefined): string[] {
+  if (raw === undefined) return [];
+  return raw
+    .split(/[\s,]+/)
+    .filter(Boolean)
+    .map((entry) => {
+      let url: URL | undefined;
+      try {
+        url = new URL(entry);
+      } catch {
+        url = undefined;
+      }
+      const origin = url?.origin;
+      if (
+        !url ||
+        (url.protocol !== 'http:' && url.protocol !== 'https:') ||
+        entry.replace(/\/$/, '') !== origin
+      ) {
+        throw new Error(
+          `ALLOWED_ORIGINS entries must be origins such as https://directdrop.example.org (got "${entry}").`,
+        );
+      }
+      return origin;
+    });
+}
+
+function parseTrustedProxies(raw: string | undefined): AddressSet {
+  if (raw === undefined) return new AddressSet([]);
+  const ranges = raw
+    .split(/[\s,]+/)
+    .filter(Boolean)
+    .map((entry) => {
+      const range = parseCidr(entry);
+      if (!range) {
+        throw new Error(
+          `TRUSTED_PROXY entries must be IP addresses or CIDR ranges such as 127.0.0.1 or 10.0.0.0/8 (got "${entry}").`,
+        );
+      }
+      return range;
+    });
+  return new AddressSet(ranges);
 }
 
 /**

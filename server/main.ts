@@ -1,37 +1,44 @@
 // Entry point (`npm run server`, i.e. `tsx server/main.ts`): configuration from the environment and
-// --flags, a startup banner telling the user which URL to open where, and a graceful stop on SIGINT/SIGTERM.
+// --flags, a startup banner telling the user which URL to open where (with a QR code of it for phones),
+// and a graceful shutdown on SIGTERM/SIGINT: clients are told to come back, sockets drain, exit 0.
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import QRCode from 'qrcode';
 import { createDirectDropServer, type DirectDropServer, PEER_KEY, PEER_PATH } from './app';
 import { loadConfig, type ServerConfig } from './config';
 import { createLogger } from './log';
 
-// A stuck close() must not leave a process that ignores Ctrl+C.
-const FORCE_EXIT_AFTER_MS = 5_000;
+// Draining is bounded (DRAIN_TIMEOUT_MS); this only catches a close() that hangs regardless.
+const FORCE_EXIT_AFTER_MS = 8_000;
 
 async function main(): Promise<void> {
   let config: ServerConfig;
   let server: DirectDropServer;
   try {
     config = loadConfig(process.env, process.argv.slice(2));
-    server = await createDirectDropServer(config, { logger: createLogger(config.logLevel) });
   } catch (error) {
-    console.error(
-      `DirectDrop server could not start: ${error instanceof Error ? error.message : String(error)}`,
-    );
+    console.error(`DirectDrop server could not start: ${messageOf(error)}`);
+    process.exit(1);
+  }
+  const log = createLogger(config.logLevel);
+  try {
+    server = await createDirectDropServer(config, { logger: log });
+  } catch (error) {
+    console.error(`DirectDrop server could not start: ${messageOf(error)}`);
     process.exit(1);
   }
 
-  if (config.logLevel !== 'silent') console.log(banner(config, server));
+  if (config.logLevel !== 'silent') console.log(await banner(config, server));
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
+    // A second Ctrl+C means "now".
     if (stopping) process.exit(1);
     stopping = true;
-    console.log(`\n${signal} received, stopping the DirectDrop server...`);
+    log.info('shutdown.signal', { signal });
     setTimeout(() => process.exit(1), FORCE_EXIT_AFTER_MS).unref();
-    server.close().then(
+    server.drain().then(
       () => process.exit(0),
       () => process.exit(1),
     );
@@ -40,7 +47,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', stop);
 }
 
-function banner(config: ServerConfig, server: DirectDropServer): string {
+async function banner(config: ServerConfig, server: DirectDropServer): Promise<string> {
   const companionBuilt = existsSync(join(config.companionDir, 'index.html'));
   const lines = ['', 'DirectDrop server is running', `  HTTP             ${server.httpUrl}`];
   if (server.httpsUrl) {
@@ -53,6 +60,7 @@ function banner(config: ServerConfig, server: DirectDropServer): string {
     `  Companion app    ${config.companionDir}${companionBuilt ? '' : '  (not built yet: run `npm run build:companion`)'}`,
   );
   lines.push(`  PeerJS           path ${PEER_PATH}, key ${PEER_KEY}`);
+  lines.push('  Presence         path /presence');
 
   const url = new URL(server.publicUrl);
   const localOnly = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
@@ -70,8 +78,17 @@ function banner(config: ServerConfig, server: DirectDropServer): string {
       'TLS_SELF_SIGNED=1 (or TLS_CERT/TLS_KEY) so the companion is served over HTTPS on your LAN address.',
     );
   }
+  if (!localOnly) {
+    // Scanning this opens the companion app on a phone; pairing itself uses the code the extension shows.
+    const qr = await QRCode.toString(server.publicUrl, { type: 'terminal', small: true });
+    lines.push('', `Scan to open ${server.publicUrl} on a phone:`, qr.trimEnd());
+  }
   lines.push('');
   return lines.join('\n');
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 void main();

@@ -2,7 +2,7 @@
 // WebSocket protocol over ws and wss, the companion static files, and the configuration errors.
 
 import { spawn } from 'node:child_process';
-import { generateKeyPairSync, X509Certificate } from 'node:crypto';
+import { createHash, generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
@@ -32,6 +32,11 @@ interface Client {
   next(): Promise<PeerMessage>;
   closed: Promise<number>;
 }
+
+/** Well-formed PeerJS credentials (32 lowercase hex id, alphanumeric token), stable per label. */
+const id = (label: string): string => createHash('sha256').update(`id:${label}`).digest('hex').slice(0, 32);
+const tok = (label: string): string =>
+  createHash('sha256').update(`token:${label}`).digest('hex').slice(0, 24);
 
 let tempRoot = '';
 let companionDir = '';
@@ -238,63 +243,78 @@ describe('companion files', () => {
 describe('PeerJS signalling', () => {
   it('opens a peer and refuses the same id with another token', async () => {
     const server = await start();
-    const first = await connect(peerUrl(server.httpUrl, 'abc123', 't1'));
+    const first = await connect(peerUrl(server.httpUrl, id('abc'), tok('t1')));
     expect(await first.next()).toEqual({ type: 'OPEN' });
 
-    const second = await connect(peerUrl(server.httpUrl, 'abc123', 't2'));
+    const second = await connect(peerUrl(server.httpUrl, id('abc'), tok('t2')));
     expect((await second.next()).type).toBe('ID-TAKEN');
     await within(second.closed, 'closing the refused socket');
   });
 
   it('answers OPEN to a client that comes back with its own id and token before its old socket is gone', async () => {
     const server = await start();
-    const first = await connect(peerUrl(server.httpUrl, 'back123', 'tok'));
+    const first = await connect(peerUrl(server.httpUrl, id('back'), tok('back')));
     expect(await first.next()).toEqual({ type: 'OPEN' });
-    const again = await connect(peerUrl(server.httpUrl, 'back123', 'tok'));
+    const again = await connect(peerUrl(server.httpUrl, id('back'), tok('back')));
     expect(await again.next()).toEqual({ type: 'OPEN' });
   });
 
   it('relays an OFFER between two peers', async () => {
     const server = await start();
-    const alice = await connect(peerUrl(server.httpUrl, 'alice-id', 'alice-token'));
-    const bob = await connect(peerUrl(server.httpUrl, 'bob-id', 'bob-token'));
+    const alice = await connect(peerUrl(server.httpUrl, id('alice'), tok('alice')));
+    const bob = await connect(peerUrl(server.httpUrl, id('bob'), tok('bob')));
     expect((await alice.next()).type).toBe('OPEN');
     expect((await bob.next()).type).toBe('OPEN');
 
-    alice.ws.send(JSON.stringify({ type: 'OFFER', dst: 'bob-id', payload: { sdp: 'v=0' } }));
+    alice.ws.send(JSON.stringify({ type: 'OFFER', dst: id('bob'), payload: { sdp: 'v=0' } }));
     expect(await bob.next()).toEqual({
       type: 'OFFER',
-      src: 'alice-id',
-      dst: 'bob-id',
+      src: id('alice'),
+      dst: id('bob'),
       payload: { sdp: 'v=0' },
     });
   });
 
-  it('survives malformed messages and keeps ids, tokens and payloads out of the logs', async () => {
+  it('drops malformed messages, keeps relaying, and logs JSON lines without ids, tokens or payloads', async () => {
     const lines: string[] = [];
     const logger = createLogger('debug', (_level, line) => lines.push(line));
     const server = await start({}, logger);
-    const alice = await connect(peerUrl(server.httpUrl, 'alice-7f3a9e', 'tok-alice-c81d'));
-    const bob = await connect(peerUrl(server.httpUrl, 'bob-52be01', 'tok-bob-9a44'));
+    const alice = await connect(peerUrl(server.httpUrl, id('alice-log'), tok('alice-log')));
+    const bob = await connect(peerUrl(server.httpUrl, id('bob-log'), tok('bob-log')));
     await alice.next();
     await bob.next();
 
     // JSON.parse errors quote the input, so a naive log of the error would leak it.
     alice.ws.send('not json: secret-payload-1');
-    alice.ws.send(JSON.stringify({ type: 'OFFER', dst: 'bob-52be01', payload: 'secret-payload-2' }));
+    alice.ws.send(JSON.stringify({ type: 'OFFER', dst: id('bob-log'), payload: 'secret-payload-2' }));
     expect((await bob.next()).payload).toBe('secret-payload-2');
     expect((await request(`${server.httpUrl}/health`)).status).toBe(200);
 
-    expect(lines.some((l) => l.includes('SyntaxError'))).toBe(true);
-    expect(lines.some((l) => l.includes('connected'))).toBe(true);
-    for (const secret of ['alice-7f3a9e', 'tok-alice-c81d', 'bob-52be01', 'tok-bob-9a44', 'secret-payload']) {
+    const records = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    for (const record of records) {
+      expect(typeof record.time).toBe('string');
+      expect(typeof record.level).toBe('string');
+      expect(typeof record.event).toBe('string');
+    }
+    expect(records).toContainEqual(
+      expect.objectContaining({ event: 'peer.bad-message', reason: 'invalid-json' }),
+    );
+    expect(records).toContainEqual(expect.objectContaining({ event: 'peer.connected', open: 2 }));
+    for (const secret of [
+      id('alice-log'),
+      tok('alice-log'),
+      id('bob-log'),
+      tok('bob-log'),
+      'secret-payload',
+    ]) {
       expect(lines.join('\n')).not.toContain(secret);
     }
+    expect(lines.join('\n')).not.toContain('127.0.0.1');
   });
 
   it('closes sockets that send oversized messages', async () => {
     const server = await start();
-    const peer = await connect(peerUrl(server.httpUrl, 'big-sender', 'tok'));
+    const peer = await connect(peerUrl(server.httpUrl, id('big-sender'), tok('big-sender')));
     await peer.next();
     peer.ws.send(JSON.stringify({ type: 'OFFER', dst: 'x', payload: 'a'.repeat(100 * 1024) }));
     expect(await within(peer.closed, 'closing the oversized sender')).toBe(1009);
@@ -331,19 +351,19 @@ describe('TLS', () => {
     expect(cert.checkIP('127.0.0.1')).toBe('127.0.0.1');
     expect(server.certificateFingerprint).toBe(cert.fingerprint256);
 
-    const phone = await connect(peerUrl(server.httpsUrl ?? '', 'phone-id', 'phone-token'));
-    const desktop = await connect(peerUrl(server.httpUrl, 'desktop-id', 'desktop-token'));
+    const phone = await connect(peerUrl(server.httpsUrl ?? '', id('phone'), tok('phone')));
+    const desktop = await connect(peerUrl(server.httpUrl, id('desktop'), tok('desktop')));
     expect((await phone.next()).type).toBe('OPEN');
     expect((await desktop.next()).type).toBe('OPEN');
 
-    phone.ws.send(JSON.stringify({ type: 'OFFER', dst: 'desktop-id', payload: { sdp: 'from-phone' } }));
+    phone.ws.send(JSON.stringify({ type: 'OFFER', dst: id('desktop'), payload: { sdp: 'from-phone' } }));
     expect(await desktop.next()).toEqual({
       type: 'OFFER',
-      src: 'phone-id',
-      dst: 'desktop-id',
+      src: id('phone'),
+      dst: id('desktop'),
       payload: { sdp: 'from-phone' },
     });
-    desktop.ws.send(JSON.stringify({ type: 'ANSWER', dst: 'phone-id', payload: { sdp: 'from-desktop' } }));
+    desktop.ws.send(JSON.stringify({ type: 'ANSWER', dst: id('phone'), payload: { sdp: 'from-desktop' } }));
     expect((await phone.next()).payload).toEqual({ sdp: 'from-desktop' });
 
     // The phone accepted this exact certificate once; a restart must present the same one.
@@ -368,7 +388,7 @@ describe('lifecycle', () => {
   it('closes listeners and sockets, and restarts on the same port', async () => {
     const first = await start();
     const port = first.httpPort;
-    const peer = await connect(peerUrl(first.httpUrl, 'restart-id', 'tok'));
+    const peer = await connect(peerUrl(first.httpUrl, id('restart'), tok('restart')));
     await peer.next();
 
     await within(first.close(), 'close()');
@@ -379,7 +399,7 @@ describe('lifecycle', () => {
     expect(second.httpPort).toBe(port);
     expect((await request(`${second.httpUrl}/health`)).status).toBe(200);
     // The old realm is gone, so the id is free again.
-    const again = await connect(peerUrl(second.httpUrl, 'restart-id', 'another-token'));
+    const again = await connect(peerUrl(second.httpUrl, id('restart'), tok('another')));
     expect((await again.next()).type).toBe('OPEN');
   });
 
@@ -462,6 +482,63 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ LOG_LEVEL: 'loud' }, [], deps)).toThrow(/LOG_LEVEL/);
   });
 
+  it('reads limits, allowed origins and trusted proxies, and names the variable of a bad value', () => {
+    expect(loadConfig({}, [], deps).limits).toEqual({
+      maxConnectionsPerAddress: 64,
+      connectionRatePerAddress: 120,
+      messageRate: 50,
+      messageBurst: 200,
+      httpRatePerAddress: 1_200,
+      maxPresencePerNetwork: 64,
+      maxPeers: 10_000,
+    });
+    const config = loadConfig(
+      {
+        MAX_CONNECTIONS_PER_ADDRESS: '8',
+        CONNECTION_RATE_PER_ADDRESS: '30',
+        MESSAGE_RATE: '10',
+        HTTP_RATE_PER_ADDRESS: '100',
+        ALLOWED_ORIGINS: 'https://drop.example.org, http://192.168.1.20:8080/',
+        TRUSTED_PROXY: '127.0.0.1,10.0.0.0/8 fd00::/8',
+      },
+      ['--max-peers', '500', '--max-presence-per-network=16', '--message-burst', '40'],
+      deps,
+    );
+    expect(config.limits).toEqual({
+      maxConnectionsPerAddress: 8,
+      connectionRatePerAddress: 30,
+      messageRate: 10,
+      messageBurst: 40,
+      httpRatePerAddress: 100,
+      maxPresencePerNetwork: 16,
+      maxPeers: 500,
+    });
+    expect(config.allowedOrigins).toEqual(['https://drop.example.org', 'http://192.168.1.20:8080']);
+    expect(config.trustedProxies.size).toBe(3);
+
+    expect(() => loadConfig({ MAX_PEERS: '0' }, [], deps)).toThrow(/MAX_PEERS must be a whole number/);
+    expect(() => loadConfig({ MESSAGE_RATE: '2.5' }, [], deps)).toThrow(/MESSAGE_RATE.*"2.5"/);
+    expect(() => loadConfig({ MESSAGE_RATE: '100', MESSAGE_BURST: '10' }, [], deps)).toThrow(/MESSAGE_BURST/);
+    expect(() => loadConfig({ CONNECTION_RATE_PER_ADDRESS: 'lots' }, [], deps)).toThrow(
+      /CONNECTION_RATE_PER_ADDRESS/,
+    );
+    expect(() => loadConfig({ MAX_CONNECTIONS_PER_ADDRESS: '-3' }, [], deps)).toThrow(
+      /MAX_CONNECTIONS_PER_ADDRESS/,
+    );
+    expect(() => loadConfig({ HTTP_RATE_PER_ADDRESS: '1e3' }, [], deps)).toThrow(/HTTP_RATE_PER_ADDRESS/);
+    expect(() => loadConfig({ MAX_PRESENCE_PER_NETWORK: '5000' }, [], deps)).toThrow(
+      /MAX_PRESENCE_PER_NETWORK must be a whole number from 1 to 1024/,
+    );
+    expect(() => loadConfig({ ALLOWED_ORIGINS: 'https://drop.example.org/app' }, [], deps)).toThrow(
+      /ALLOWED_ORIGINS .*"https:\/\/drop.example.org\/app"/,
+    );
+    expect(() => loadConfig({ ALLOWED_ORIGINS: '*' }, [], deps)).toThrow(/ALLOWED_ORIGINS/);
+    expect(() => loadConfig({ TRUSTED_PROXY: '10.0.0.0/33' }, [], deps)).toThrow(
+      /TRUSTED_PROXY .*"10.0.0.0\/33"/,
+    );
+    expect(() => loadConfig({ TRUSTED_PROXY: 'proxy.lan' }, [], deps)).toThrow(/TRUSTED_PROXY/);
+  });
+
   it('rejects a TLS_KEY that does not belong to TLS_CERT', async () => {
     const dataDir = join(tempRoot, 'tls-mismatch');
     await (await start({ TLS_SELF_SIGNED: '1', HTTPS_PORT: '0', DATA_DIR: dataDir })).close();
@@ -521,6 +598,14 @@ describe('main entry', () => {
     expect(result.stdout).toContain('http://192.168.1.20:9000');
     expect(result.stdout).toContain(companionDir);
     expect(result.stdout).toMatch(/WARNING: PUBLIC_URL is plain http/);
+    // A terminal QR code of the URL follows (half-block characters).
+    expect(result.stdout).toContain('Scan to open http://192.168.1.20:9000 on a phone');
+    expect(result.stdout).toMatch(/[▀▄█]{7}/);
+    // Everything that is not the banner is a JSON log line.
+    const logLines = result.stdout.split('\n').filter((line) => line.startsWith('{'));
+    expect(logLines.map((line) => (JSON.parse(line) as { event: string }).event)).toContain(
+      'server.listening',
+    );
   });
 
   it('exits 1 with the reason when the configuration is invalid', async () => {
