@@ -9,6 +9,9 @@ import type { PresenceAnnouncement, PresenceChannel, PresencePeer } from '../cor
 import { PRESENCE_PATH, parseServerPresenceMessage } from '../core/protocol/presence-messages';
 import type { Unsubscribe } from '../core/transport';
 
+/** The server drops a silent holder of our id within 3 s; announcing again after that succeeds. */
+const REANNOUNCE_AFTER_MS = 4_000;
+
 export interface PresenceSocketOptions {
   /** The signalling server's base URL, e.g. https://192.168.1.20:9443. */
   serverUrl: string;
@@ -31,6 +34,7 @@ export class PresenceSocket implements PresenceChannel {
   #roomListeners = new Set<(room: string, peerIds: readonly string[]) => void>();
   #attempt = 0;
   #cancelRetry: (() => void) | undefined;
+  #cancelReannounce: (() => void) | undefined;
   #retryAfterMs: number | undefined;
   #closed = false;
 
@@ -57,6 +61,7 @@ export class PresenceSocket implements PresenceChannel {
   close(): void {
     this.#closed = true;
     this.#cancelRetry?.();
+    this.#cancelReannounce?.();
     this.#socket?.close(1000);
     this.#socket = undefined;
   }
@@ -99,6 +104,14 @@ export class PresenceSocket implements PresenceChannel {
     }, delay);
   }
 
+  #announceLater(): void {
+    this.#cancelReannounce?.();
+    this.#cancelReannounce = this.#options.clock.setTimeout(() => {
+      this.#cancelReannounce = undefined;
+      this.#sendAnnouncement();
+    }, REANNOUNCE_AFTER_MS);
+  }
+
   #sendAnnouncement(): void {
     const socket = this.#socket;
     if (!this.#announcement || socket?.readyState !== WebSocket.OPEN) return;
@@ -134,6 +147,8 @@ export class PresenceSocket implements PresenceChannel {
         return;
       case 'error':
         this.#log(`presence service: ${message.code}`);
+        // Usually our own previous connection, which the server drops within seconds: say it again then.
+        if (message.code === 'id-taken') this.#announceLater();
         return;
     }
   }
