@@ -13,6 +13,7 @@ import {
   isToBackground,
 } from '../utils/extension-messages';
 import { createMenuSync } from '../utils/menu-sync';
+import { watchOffscreenDocument } from '../utils/offscreen-engine';
 import { loadSettings, settingsItem } from '../utils/settings';
 
 export default defineBackground({
@@ -35,6 +36,12 @@ export default defineBackground({
       if (isEngineBroadcast(message)) void service.handleEngineEvent(message.event);
       return undefined;
     });
+    // Chrome: the offscreen document holds a port open to us; it closing means the engine is gone.
+    if (!import.meta.env.FIREFOX) {
+      browser.runtime.onConnect.addListener((port) =>
+        watchOffscreenDocument(port, (error) => console.warn('[DirectDrop] could not restart', error)),
+      );
+    }
     browser.contextMenus.onClicked.addListener((info, tab) => void service.onContextMenuClicked(info, tab));
     browser.notifications.onClicked.addListener((id) => void service.onNotificationClicked(id));
     browser.notifications.onButtonClicked?.addListener(

@@ -1,5 +1,6 @@
 // Hosts the engine inside the extension (Chrome: offscreen document; Firefox: background page): opens it
-// with the user's settings, broadcasts its snapshots and notices, and answers requests once it is ready.
+// with the user's settings, broadcasts its snapshots (the latest one, at a bounded rate) and notices, and
+// answers requests once it is ready, rebuilding the network only when its settings really changed.
 
 import { type BrowserEngine, openBrowserEngine } from './browser-engine';
 import { copyTextWithoutFocus } from './clipboard';
@@ -14,17 +15,54 @@ export interface ExtensionEngineHost {
   answer(request: EngineRequest): Promise<RpcResult<EngineResponses[EngineRequest['type']]>>;
 }
 
+/**
+ * Snapshots go to every extension context as a message, serialised whole (the outbox alone can list a
+ * thousand entries). The engine emits one per state change, which in a burst (a thousand items queued or
+ * delivered) is thousands of large messages that the worker and an open popup must each parse; listeners
+ * only ever need the latest, so a burst is sent as one snapshot per interval, the last one always.
+ */
+const SNAPSHOT_BROADCAST_INTERVAL_MS = 100;
+
+function latestOnly<T>(send: (value: T) => void): (value: T) => void {
+  let latest: { value: T } | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let lastSent = Number.NEGATIVE_INFINITY;
+  return (value) => {
+    latest = { value };
+    if (timer !== undefined) return;
+    const wait = Math.max(0, lastSent + SNAPSHOT_BROADCAST_INTERVAL_MS - Date.now());
+    timer = setTimeout(() => {
+      timer = undefined;
+      lastSent = Date.now();
+      const next = latest;
+      latest = undefined;
+      if (next) send(next.value);
+    }, wait);
+  };
+}
+
 export function hostExtensionEngine(options: {
   loadSettings(): Promise<Settings>;
   broadcast(event: EngineEvent): void;
 }): ExtensionEngineHost {
+  // What the engine's network was last built from. Rebuilding it closes every peer connection, and with
+  // them every transfer under way, so a reconfigure that would change nothing (another setting was saved,
+  // or the settings were written just before the engine first read them) leaves a working network alone.
+  const inUse: { serverUrl?: string; iceServers?: string } = {};
   const ready = openBrowserEngine({
-    serverUrl: async () => (await options.loadSettings()).serverUrl,
-    iceServers: async () => (await options.loadSettings()).iceServers,
+    serverUrl: async () => {
+      inUse.serverUrl = (await options.loadSettings()).serverUrl;
+      return inUse.serverUrl;
+    },
+    iceServers: async () => {
+      const { iceServers } = await options.loadSettings();
+      inUse.iceServers = JSON.stringify(iceServers);
+      return iceServers;
+    },
     userAgent: navigator.userAgent,
     log: (message) => console.info(`[DirectDrop] ${message}`),
   }).then((host) => {
-    host.engine.onSnapshot((snapshot) => options.broadcast({ kind: 'snapshot', snapshot }));
+    host.engine.onSnapshot(latestOnly((snapshot) => options.broadcast({ kind: 'snapshot', snapshot })));
     host.engine.onNotice((notice) => options.broadcast({ kind: 'notice', notice }));
     acceptHandedOverFiles(async (deviceIds, files) => {
       try {
@@ -46,6 +84,15 @@ export function hostExtensionEngine(options: {
           ok: false,
           error: `DirectDrop could not start: ${error instanceof Error ? error.message : error}`,
         };
+      }
+      if (request.type === 'reconfigure' && host.engine.snapshot().server === 'online') {
+        const settings = await options.loadSettings();
+        if (
+          settings.serverUrl === inUse.serverUrl &&
+          JSON.stringify(settings.iceServers) === inUse.iceServers
+        ) {
+          return { ok: true, value: null };
+        }
       }
       return answerEngineRequest({ host, copyText: copyTextWithoutFocus }, request);
     },

@@ -61,6 +61,8 @@ export class PeerJsNetwork implements PeerNetwork {
   #status: NetworkStatus = 'connecting';
   #problem: string | undefined;
   #peer: Peer;
+  /** The current Peer got an id from the server at least once, so PeerJS can reconnect it in place. */
+  #peerOpened = false;
   #closed = false;
   #attempt = 0;
   #cancelReconnect: (() => void) | undefined;
@@ -158,6 +160,7 @@ export class PeerJsNetwork implements PeerNetwork {
     });
     peer.on('open', () => {
       if (peer !== this.#peer) return;
+      this.#peerOpened = true;
       this.#cancelWatchdog();
       this.#attempt = 0;
       this.#problem = undefined;
@@ -214,6 +217,7 @@ export class PeerJsNetwork implements PeerNetwork {
       this.#armWatchdog();
       if (this.#peer.destroyed) {
         this.#peer = this.#createPeer();
+        this.#peerOpened = false;
       } else if (this.#peer.disconnected) {
         this.#peer.reconnect();
       }
@@ -229,7 +233,11 @@ export class PeerJsNetwork implements PeerNetwork {
     this.#cancelWatchdog = this.options.clock.setTimeout(() => {
       if (this.#closed || this.#status === 'online') return;
       this.#problem = 'the server did not answer';
-      this.#peer.destroy();
+      // Destroying a Peer closes its data connections too, and the sessions and transfers on them do not
+      // depend on the server once open. A Peer that was ever open therefore only drops its socket (the
+      // next attempt reconnects it with the same id); only one that never got an id is started afresh.
+      if (this.#peerOpened) this.#peer.disconnect();
+      else this.#peer.destroy();
       this.#setStatus('offline');
       this.#scheduleReconnect();
     }, CONNECT_WATCHDOG_MS);

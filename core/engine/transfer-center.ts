@@ -91,14 +91,26 @@ interface IncomingRecord {
 
 const MAX_RECENT = 20;
 
+/** A live transfer and the session it is attached to (none while interrupted). */
+interface LiveOutgoing {
+  transfer: OutgoingTransfer;
+  deviceId: string;
+  settled: Set<() => void>;
+  session?: Session;
+}
+interface LiveIncoming {
+  transfer: IncomingTransfer;
+  deviceId: string;
+  session?: Session;
+}
+
 export class TransferCenter {
   readonly outbox: Outbox;
-  readonly #outgoing = new Map<
-    string,
-    { transfer: OutgoingTransfer; deviceId: string; settled: Set<() => void> }
-  >();
-  readonly #incoming = new Map<string, { transfer: IncomingTransfer; deviceId: string }>();
+  readonly #outgoing = new Map<string, LiveOutgoing>();
+  readonly #incoming = new Map<string, LiveIncoming>();
   readonly #draining = new Set<string>();
+  /** Devices whose drain was asked for again (by a newer session) while one was running. */
+  readonly #drainAgain = new Set<string>();
   #recent: TransferView[] = [];
 
   constructor(
@@ -156,9 +168,16 @@ export class TransferCenter {
     return entry;
   }
 
-  /** Sends what waits for a device, one entry at a time, while it stays connected. */
+  /**
+   * Sends what waits for a device, one entry at a time, while it stays connected. A drain asked for while
+   * one runs is remembered: the running one may be stuck on a session that has just been replaced, and
+   * when that session gives up, the queue carries on over the new one instead of waiting for the next.
+   */
   async drain(deviceId: string): Promise<void> {
-    if (this.#draining.has(deviceId)) return;
+    if (this.#draining.has(deviceId)) {
+      this.#drainAgain.add(deviceId);
+      return;
+    }
     this.#draining.add(deviceId);
     try {
       for (;;) {
@@ -166,10 +185,11 @@ export class TransferCenter {
         const entry = this.outbox.nextFor(deviceId);
         if (!session?.isOpen || !entry) return;
         const delivered = await this.#send(entry, session);
-        if (!delivered) return;
+        if (!delivered && !this.#drainAgain.delete(deviceId)) return;
       }
     } finally {
       this.#draining.delete(deviceId);
+      this.#drainAgain.delete(deviceId);
     }
   }
 
@@ -195,6 +215,8 @@ export class TransferCenter {
     }
     const transfer = await this.#outgoingFor(entry);
     if (!transfer) return true;
+    const live = this.#outgoing.get(transfer.id);
+    if (live) live.session = session;
     transfer.attach(session.port);
     await this.#settled(transfer);
     if (!transfer.finished) return false;
@@ -259,13 +281,34 @@ export class TransferCenter {
 
   // ---- connection lifecycle ----
 
+  /**
+   * A session with the device is open. It may have replaced one this side still thought was open (the
+   * other device came back before the old channel was noticed dead); the engine does not report that one
+   * as ended, so whatever was attached to it is detached here and goes on over the new session: offered
+   * again by the sender, resumed from what the receiver has written.
+   */
   sessionStarted(deviceId: string): void {
+    const current = this.callbacks.sessionFor(deviceId);
+    let replaced = false;
+    for (const live of [...this.#outgoing.values(), ...this.#incoming.values()]) {
+      if (live.deviceId !== deviceId || !live.session || live.session === current) continue;
+      live.session = undefined;
+      live.transfer.detach();
+      replaced = true;
+    }
+    if (replaced) {
+      void this.#persistIncoming();
+      this.callbacks.changed(true);
+    }
     void this.drain(deviceId);
   }
 
   sessionEnded(deviceId: string): void {
-    for (const { transfer, deviceId: d } of this.#outgoing.values()) if (d === deviceId) transfer.detach();
-    for (const { transfer, deviceId: d } of this.#incoming.values()) if (d === deviceId) transfer.detach();
+    for (const live of [...this.#outgoing.values(), ...this.#incoming.values()]) {
+      if (live.deviceId !== deviceId) continue;
+      live.session = undefined;
+      live.transfer.detach();
+    }
     void this.#persistIncoming();
     this.callbacks.changed(true);
   }
@@ -342,6 +385,7 @@ export class TransferCenter {
         // The sender missed our last verdict before the connection dropped.
         port.sendControl({ t: 'file-ok', id: offer.id, file: transfer.files.length - 1 });
       } else if (transfer.state === 'interrupted' || transfer.state === 'receiving') {
+        existing.session = session;
         await transfer.accept(port);
       } else if (transfer.finished) {
         port.sendControl({ t: 'cancel', id: offer.id, reason: 'unavailable' });
@@ -360,9 +404,11 @@ export class TransferCenter {
       return;
     }
     const transfer = this.#newIncoming(deviceId, offer.id, offer.files);
-    this.#incoming.set(key(deviceId, offer.id), { transfer, deviceId });
+    const live: LiveIncoming = { transfer, deviceId };
+    this.#incoming.set(key(deviceId, offer.id), live);
     await this.#persistIncoming();
     if (this.callbacks.autoAccept(deviceId)) {
+      live.session = session;
       await transfer.accept(port);
       await this.#persistIncoming();
     } else {
@@ -424,10 +470,10 @@ export class TransferCenter {
   async accept(transferId: string): Promise<void> {
     const entry = this.#findIncoming(transferId);
     const session = entry && this.callbacks.sessionFor(entry.deviceId);
-    if (!entry || entry.transfer.state !== 'offered')
-      throw new Error('That transfer is no longer waiting for you.');
+    if (entry?.transfer.state !== 'offered') throw new Error('That transfer is no longer waiting for you.');
     if (!session?.isOpen)
       throw new Error(`${this.callbacks.deviceName(entry.deviceId)} is not connected any more.`);
+    entry.session = session;
     await entry.transfer.accept(session.port);
     await this.#persistIncoming();
   }

@@ -73,7 +73,12 @@ export class OutgoingTransfer {
   #port: TransferPort | undefined;
   /** Bumped on every attach/detach so a pump from an old connection stops. */
   #generation = 0;
-  #everOffered = false;
+  /**
+   * The receiver accepted this transfer at least once, so it holds a record of it and any offer from now
+   * on is a resume. Until then an offer may have been lost with its connection (the receiver never saw
+   * it), and offering again as a resume would make that receiver refuse a transfer it never had.
+   */
+  #everAccepted = false;
   #file = 0;
   #position = 0;
   #grantFile = -1;
@@ -118,7 +123,7 @@ export class OutgoingTransfer {
     };
   }
 
-  /** Offers the files on a (new) connection; a second offer carries `resume`. */
+  /** Offers the files on a (new) connection; once the receiver has accepted, offers carry `resume`. */
   attach(port: TransferPort): void {
     if (this.finished) return;
     this.#generation++;
@@ -129,9 +134,8 @@ export class OutgoingTransfer {
       t: 'offer',
       id: this.id,
       files: this.files.map((f) => ({ name: f.name, size: f.size, type: f.type })),
-      ...(this.#everOffered ? { resume: true } : {}),
+      ...(this.#everAccepted ? { resume: true } : {}),
     });
-    this.#everOffered = true;
   }
 
   /** The connection is gone; the transfer waits for the next one. */
@@ -157,6 +161,7 @@ export class OutgoingTransfer {
           this.#protocolError();
           return;
         }
+        this.#everAccepted = true;
         this.#file = message.file;
         this.#position = message.offset;
         this.#verified = message.file;

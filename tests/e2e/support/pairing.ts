@@ -30,3 +30,33 @@ export async function pairThroughPopup(
     desktopDeviceId: (await desktopRow.getAttribute('data-device-id')) ?? '',
   };
 }
+
+/**
+ * Pairs one more phone through a freshly opened popup (which, with devices already paired, opens the
+ * pairing panel only on request), and returns the new phone's device id as the popup shows it.
+ */
+export async function pairAnotherThroughPopup(
+  desktop: Desktop,
+  phone: Awaited<ReturnType<typeof launchPhone>>,
+): Promise<string> {
+  const popup = await openPopup(desktop);
+  const rows = popup.getByTestId('device-row');
+  await expect(rows.first()).toBeVisible();
+  const known = new Set(
+    await rows.evaluateAll((all) => all.map((row) => row.getAttribute('data-device-id'))),
+  );
+  await popup.getByTestId('pair-device').click();
+  const linkElement = popup.getByTestId('pairing-link');
+  await expect(linkElement).toContainText('#pair=1.');
+  await phone.page.goto((await linkElement.textContent())?.trim() ?? '');
+  await expect(phone.page.getByTestId('pairing-status')).toHaveAttribute('data-state', 'paired');
+  await expect(rows).toHaveCount(known.size + 1);
+  const ids = await rows.evaluateAll((all) => all.map((row) => row.getAttribute('data-device-id') ?? ''));
+  const added = ids.find((id) => !known.has(id)) ?? '';
+  await expect(popup.locator(`[data-testid="device-row"][data-device-id="${added}"]`)).toHaveAttribute(
+    'data-status',
+    'online',
+  );
+  await popup.close();
+  return added;
+}
