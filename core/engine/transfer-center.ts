@@ -90,6 +90,12 @@ interface IncomingRecord {
 }
 
 const MAX_RECENT = 20;
+/**
+ * Transfers that ended recently, per device and id. Frames and messages already in flight when a transfer
+ * ends (a receiver that cancels may have megabytes on the way) are dropped quietly instead of counting as
+ * bad frames, which would close the session.
+ */
+const MAX_ENDED = 64;
 
 /** A live transfer and the session it is attached to (none while interrupted). */
 interface LiveOutgoing {
@@ -112,6 +118,8 @@ export class TransferCenter {
   /** Devices whose drain was asked for again (by a newer session) while one was running. */
   readonly #drainAgain = new Set<string>();
   #recent: TransferView[] = [];
+  /** Keys (device and transfer id) of the last MAX_ENDED transfers that ended, oldest first. */
+  readonly #ended = new Set<string>();
 
   constructor(
     private readonly files: FileEnv | undefined,
@@ -273,6 +281,7 @@ export class TransferCenter {
     const entry = this.#outgoing.get(transferId);
     if (!entry) return;
     this.#outgoing.delete(transferId);
+    this.#rememberEnded(key(entry.deviceId, transferId));
     const view = this.#outgoingView(transferId, entry.deviceId, transfer);
     this.#remember(view);
     this.callbacks.transferFinished(view);
@@ -349,6 +358,7 @@ export class TransferCenter {
       incoming.transfer.handle(message);
       return;
     }
+    if (this.#ended.has(key(deviceId, message.id))) return;
     session.reportBadFrame(`a "${message.t}" message for an unknown transfer`);
   }
 
@@ -358,8 +368,10 @@ export class TransferCenter {
       session.reportBadFrame(decoded.error);
       return;
     }
-    const incoming = this.#incoming.get(key(deviceId, decoded.frame.transferId));
+    const k = key(deviceId, decoded.frame.transferId);
+    const incoming = this.#incoming.get(k);
     if (!incoming) {
+      if (this.#ended.has(k)) return;
       session.reportBadFrame('data for an unknown transfer');
       return;
     }
@@ -387,6 +399,11 @@ export class TransferCenter {
       } else if (transfer.state === 'interrupted' || transfer.state === 'receiving') {
         existing.session = session;
         await transfer.accept(port);
+      } else if (transfer.state === 'offered' && this.callbacks.autoAccept(deviceId)) {
+        // An automatic accept that its connection did not live to send: accept on this one.
+        existing.session = session;
+        await transfer.accept(port);
+        await this.#persistIncoming();
       } else if (transfer.finished) {
         port.sendControl({ t: 'cancel', id: offer.id, reason: 'unavailable' });
       }
@@ -405,11 +422,23 @@ export class TransferCenter {
     }
     const transfer = this.#newIncoming(deviceId, offer.id, offer.files);
     const live: LiveIncoming = { transfer, deviceId };
-    this.#incoming.set(key(deviceId, offer.id), live);
+    const k = key(deviceId, offer.id);
+    this.#incoming.set(k, live);
     await this.#persistIncoming();
     if (this.callbacks.autoAccept(deviceId)) {
-      live.session = session;
-      await transfer.accept(port);
+      // The session may have ended while the record was saved, or during the accept (which then leaves the
+      // transfer "offered"). The sender never saw an accept, so it will offer again as new: forget this one
+      // rather than accept on a dead channel or keep a record that would swallow that offer.
+      if (this.#isCurrent(deviceId, session)) {
+        live.session = session;
+        await transfer.accept(port);
+      }
+      const abandoned = live.session === undefined || live.session === session;
+      if (transfer.state === 'offered' && abandoned && !this.#isCurrent(deviceId, session)) {
+        // Removed first, so its cancellation (which deletes any file the accept opened) is not reported.
+        if (this.#incoming.get(k) === live) this.#incoming.delete(k);
+        transfer.cancel();
+      }
       await this.#persistIncoming();
     } else {
       this.callbacks.offered(this.#incomingView(deviceId, transfer));
@@ -445,8 +474,9 @@ export class TransferCenter {
 
   #finishIncoming(deviceId: string, transfer: IncomingTransfer): void {
     const k = key(deviceId, transfer.id);
-    if (!this.#incoming.has(k)) return;
+    if (this.#incoming.get(k)?.transfer !== transfer) return;
     this.#incoming.delete(k);
+    this.#rememberEnded(k);
     void this.#persistIncoming();
     const view = this.#incomingView(deviceId, transfer);
     this.#remember(view);
@@ -570,6 +600,20 @@ export class TransferCenter {
       ...status,
       ...(path ? { path } : {}),
     };
+  }
+
+  /** True while `session` is open and is still the device's session (not replaced by a newer one). */
+  #isCurrent(deviceId: string, session: Session): boolean {
+    return session.isOpen && this.callbacks.sessionFor(deviceId) === session;
+  }
+
+  #rememberEnded(k: string): void {
+    this.#ended.delete(k);
+    this.#ended.add(k);
+    if (this.#ended.size > MAX_ENDED) {
+      const oldest = this.#ended.values().next();
+      if (!oldest.done) this.#ended.delete(oldest.value);
+    }
   }
 
   #remember(view: TransferView): void {

@@ -47,6 +47,17 @@ const CANCELLED: Record<CancelReason, string> = {
   unavailable: 'The sender no longer has these files.',
 };
 
+/**
+ * Frames smaller than this may be gathered into one write. The window bounds bytes, not frames: without
+ * this, a sender of one-byte frames would queue one pending write per byte while the disk lags.
+ */
+const SMALL_FRAME_BYTES = 16 * 1024;
+/**
+ * Small frames are written one by one while fewer writes than this are queued (the usual case: the odd
+ * short frame at a block or file boundary), and gathered only when the disk falls behind.
+ */
+const DIRECT_WRITES = 32;
+
 export interface IncomingOptions {
   id: string;
   offered: readonly OfferedFile[];
@@ -75,6 +86,10 @@ export class IncomingTransfer {
   #lastAck = 0;
   #grantEnd = 0;
   #writes: Promise<void> = Promise.resolve();
+  /** Writes queued on `#writes` and not yet finished. */
+  #queuedWrites = 0;
+  /** Small frames gathered for one queued write that has not started; it takes more until it starts. */
+  #batch: { bytes: Uint8Array; length: number } | undefined;
   #endReceived = false;
   readonly #window: number;
   readonly #meter: ProgressMeter;
@@ -93,6 +108,14 @@ export class IncomingTransfer {
       this.#file = Math.min(options.restore.completedFiles, this.files.length);
       this.#state = 'interrupted';
     }
+  }
+
+  /**
+   * Writes queued and not yet finished. Bounded by the window whatever the frame size: at most one per
+   * SMALL_FRAME_BYTES of granted bytes, plus DIRECT_WRITES.
+   */
+  get queuedWrites(): number {
+    return this.#queuedWrites;
   }
 
   /** Files completed and verified so far. */
@@ -147,6 +170,7 @@ export class IncomingTransfer {
     if (this.finished) return;
     this.#port = port;
     const available = await this.options.store.available();
+    if (this.#port !== port || this.finished) return;
     const remaining = this.total - this.#bytesDone();
     if (available !== undefined && available < remaining) {
       port.sendControl({ t: 'decline', id: this.id, reason: 'no-space' });
@@ -162,7 +186,9 @@ export class IncomingTransfer {
       this.#writeFailed(error);
       return;
     }
-    if (this.#port !== port || this.finished) return;
+    // The connection may have gone while the file was opening; accepting on it would leave this transfer
+    // "receiving" on a channel that carries nothing.
+    if (this.#port !== port || this.finished || !port.isOpen) return;
     this.#setState('receiving');
     port.sendControl({
       t: 'accept',
@@ -205,16 +231,49 @@ export class IncomingTransfer {
       this.#protocolError(violation);
       return;
     }
-    const end = frame.offset + frame.payload.length;
-    this.#expected = end;
-    const sink = this.#sink;
     const payload = frame.payload;
+    this.#expected = frame.offset + payload.length;
+    if (payload.length < SMALL_FRAME_BYTES && (this.#batch || this.#queuedWrites >= DIRECT_WRITES)) {
+      this.#gather(payload);
+      return;
+    }
+    // A write queued behind a batch must not let later frames join that batch (they would be written
+    // before this one).
+    this.#batch = undefined;
+    this.#queueWrite(payload);
+  }
+
+  /** Copies a small frame into the batch that is waiting to be written, starting a new one when full. */
+  #gather(payload: Uint8Array): void {
+    let batch = this.#batch;
+    if (!batch || batch.length + payload.length > SMALL_FRAME_BYTES) {
+      const fresh = { bytes: new Uint8Array(SMALL_FRAME_BYTES), length: 0 };
+      batch = fresh;
+      this.#batch = fresh;
+      this.#queueWrite(undefined, fresh);
+    }
+    batch.bytes.set(payload, batch.length);
+    batch.length += payload.length;
+  }
+
+  /** Queues one write: a frame's payload as it arrived, or a batch of small frames. */
+  #queueWrite(payload: Uint8Array | undefined, batch?: { bytes: Uint8Array; length: number }): void {
+    const sink = this.#sink;
+    this.#queuedWrites++;
     this.#writes = this.#writes.then(async () => {
-      if (!sink || this.#sink !== sink || this.finished) return;
-      await sink.write(payload);
-      this.#written += payload.length;
-      this.#meter.record(this.#bytesDone());
-      this.#maybeAck();
+      // Once its write starts, a batch takes no more frames: they go to the next one.
+      if (batch && this.#batch === batch) this.#batch = undefined;
+      try {
+        if (!sink || this.#sink !== sink || this.finished) return;
+        const bytes = payload ?? batch?.bytes.subarray(0, batch.length);
+        if (!bytes) return;
+        await sink.write(bytes);
+        this.#written += bytes.length;
+        this.#meter.record(this.#bytesDone());
+        this.#maybeAck();
+      } finally {
+        this.#queuedWrites--;
+      }
     });
     this.#writes.catch((error: unknown) => this.#writeFailed(error));
   }
@@ -257,12 +316,21 @@ export class IncomingTransfer {
       return;
     }
     this.#endReceived = true;
+    this.#batch = undefined;
     const sink = this.#sink;
+    const stillCurrent = () => this.#sink === sink && !this.finished;
     this.#writes = this.#writes.then(async () => {
-      if (!sink || this.#sink !== sink || this.finished) return;
+      if (!sink || !stillCurrent()) return;
       const digest = toBase64Url(await sink.finish());
+      // Cancelled or broken off while the digest was computed: the clean-up may have run before `finish`
+      // committed the file, so it is deleted again here, and it is never reported as received.
+      if (!stillCurrent()) {
+        await discardQuietly(sink);
+        return;
+      }
       if (digest !== sha256) {
         await sink.discard();
+        if (!stillCurrent()) return;
         this.#sink = undefined;
         this.#failFile(
           'hash-mismatch',
@@ -280,6 +348,7 @@ export class IncomingTransfer {
         return;
       }
       await this.#openCurrent(false);
+      if (this.finished) return;
       this.#grantEnd = this.#window;
       this.#lastAck = 0;
       this.#port?.sendControl({ t: 'ack', id: this.id, file: this.#file, offset: 0, window: this.#window });
@@ -295,7 +364,7 @@ export class IncomingTransfer {
       // Same page, same sink: wait for pending writes so `written` is exact.
       await this.#writes;
     } else {
-      this.#sink = await this.options.store.open({
+      const sink = await this.options.store.open({
         transferId: this.id,
         file: this.#file,
         name: file.name,
@@ -303,6 +372,13 @@ export class IncomingTransfer {
         type: file.type,
         resume,
       });
+      // The transfer ended while the file was opening: its clean-up has already run, so nothing else
+      // would ever delete this file.
+      if (this.finished) {
+        await discardQuietly(sink);
+        return;
+      }
+      this.#sink = sink;
     }
     this.#written = this.#sink?.written ?? 0;
     this.#expected = this.#written;
@@ -377,6 +453,14 @@ export class IncomingTransfer {
   #setState(state: IncomingState): void {
     this.#state = state;
     this.options.onChange();
+  }
+}
+
+async function discardQuietly(sink: FileSink): Promise<void> {
+  try {
+    await sink.discard();
+  } catch {
+    // Best effort: a partial file the store cannot delete is swept when the store next starts.
   }
 }
 

@@ -157,11 +157,20 @@ export class OutgoingTransfer {
     if (this.finished) return;
     switch (message.t) {
       case 'accept':
+        // Only an answer to our offer starts sending; an accept at any other time would start a second
+        // pump over the same file and position.
+        if (this.#state !== 'offering') return;
         if (message.file >= this.files.length || message.offset > (this.files[message.file]?.size ?? 0)) {
           this.#protocolError();
           return;
         }
         this.#everAccepted = true;
+        if (message.file !== this.#file) {
+          // The block and the running hash belong to the file they were read from.
+          this.#block = undefined;
+          this.#hasher = undefined;
+          this.#hashedUpTo = 0;
+        }
         this.#file = message.file;
         this.#position = message.offset;
         this.#verified = message.file;
@@ -246,11 +255,15 @@ export class OutgoingTransfer {
         if (!live()) return;
         const block = await this.#blockAt(source, this.#position, live);
         if (!block || !live()) return;
+        // The grant may have changed while waiting (an ack for another file, or a smaller window): send
+        // only what it allows now, and never an empty frame.
+        if (this.#grantFile !== this.#file) continue;
         const length = Math.min(
           port.maxFrameBytes - DATA_HEADER_BYTES,
           block.start + block.bytes.length - this.#position,
           this.#grantEnd - this.#position,
         );
+        if (length <= 0) continue;
         const offsetInBlock = this.#position - block.start;
         const bytes = block.bytes.subarray(offsetInBlock, offsetInBlock + length);
         port.sendData(encodeDataFrame(this.id, this.#file, this.#position, bytes));
@@ -282,6 +295,8 @@ export class OutgoingTransfer {
     if (!live()) return undefined;
     const length = Math.min(READ_BLOCK_BYTES, source.size - position);
     const bytes = await source.read(position, length);
+    // A pump that lost its connection meanwhile must not touch the hash a newer one is building.
+    if (!live()) return undefined;
     if (bytes.length !== length) {
       throw new ShortReadError(`${source.name} changed or could not be read while it was being sent.`);
     }
@@ -301,15 +316,19 @@ export class OutgoingTransfer {
   async #hashUpTo(source: FileSource, offset: number, live: () => boolean): Promise<void> {
     if (this.#hasher && this.#hashedUpTo === offset) return;
     this.#block = undefined;
-    this.#hasher = await this.options.createHasher();
+    const hasher = await this.options.createHasher();
+    // A pump that lost its connection meanwhile must not replace the hash a newer one is building.
+    if (!live()) return;
+    this.#hasher = hasher;
     this.#hashedUpTo = 0;
     const step = 4 * 1024 * 1024;
     while (this.#hashedUpTo < offset && live()) {
       const length = Math.min(step, offset - this.#hashedUpTo);
       const bytes = await source.read(this.#hashedUpTo, length);
+      if (!live()) return;
       if (bytes.length !== length)
         throw new ShortReadError(`${source.name} changed since the transfer began.`);
-      this.#hasher.update(bytes);
+      hasher.update(bytes);
       this.#hashedUpTo += length;
     }
   }

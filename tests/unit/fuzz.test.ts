@@ -683,7 +683,8 @@ async function outgoingEpisode(
       check(frame, 'the sender sent a frame that does not decode', bytes);
       check(frame.transferId === id, 'a frame for another transfer', bytes);
       check(frame.payload.length <= maxFrameBytes - DATA_HEADER_BYTES, 'a frame over the size limit', bytes);
-      if (!hostile) {
+      // The same rules whatever the receiver sends: only its grants as the sender honours them count.
+      {
         const size = sizes[frame.file];
         check(size !== undefined, 'a frame for a file that was not offered', bytes);
         check(frame.payload.length > 0, 'an empty data frame', bytes);
@@ -708,8 +709,10 @@ async function outgoingEpisode(
     whenWritable: () => Promise.resolve(),
   });
   const feed = (m: TransferMessage, input: unknown) => {
-    if (m.t === 'accept') accepts++;
-    if (!transfer.finished && (m.t === 'accept' || m.t === 'ack')) {
+    // An accept is an answer to an offer: the sender ignores it at any other time.
+    const honoured = m.t !== 'accept' || transfer.state === 'offering';
+    if (m.t === 'accept' && honoured) accepts++;
+    if (!transfer.finished && honoured && (m.t === 'accept' || m.t === 'ack')) {
       if (m.file < sizes.length && m.offset <= (sizes[m.file] ?? 0)) {
         Object.assign(grant, { file: m.file, end: m.offset + m.window });
       }
@@ -780,13 +783,11 @@ async function outgoingEpisode(
     noViolations(violations);
     const status = transfer.status();
     check(status.bytesDone >= 0 && status.bytesDone <= total, 'bytes done out of range', status);
-    if (!hostile) {
-      // Only an accept makes the sender go back; otherwise each byte goes once.
-      check(
-        bytesSent <= accepts * total,
-        `sent ${bytesSent} bytes of ${total} after ${accepts} starts (episode ${episode})`,
-      );
-    }
+    // Only an accept makes the sender go back; otherwise each byte goes once.
+    check(
+      bytesSent <= accepts * total,
+      `sent ${bytesSent} bytes of ${total} after ${accepts} starts (episode ${episode})`,
+    );
   }
   for (let i = 0; i < 5; i++) await flush();
   noViolations(violations);

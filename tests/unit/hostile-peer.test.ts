@@ -407,3 +407,37 @@ describe("another device's transfers", { timeout: 30_000 }, () => {
     expect(sha256([...phoneStore.completed.values()][0] ?? new Uint8Array(1))).toBe(sha256(toPhone));
   });
 });
+
+describe('transfers that end while the device is still talking', { timeout: 30_000 }, () => {
+  it('an offer followed at once by a closed connection leaves no transfer stuck "receiving"', async () => {
+    const { desktop, store, hostile } = await desktopAndHostile();
+    const id = newId();
+    offer(hostile, id, [{ name: 'gone.bin', size: 5000 }]);
+    hostile.close();
+    await waitFor(desktop.engine, (s) => s.devices[0]?.status !== 'online');
+    await settle(20);
+    expect(transferView(desktop, id)?.state).not.toBe('receiving');
+    expect(desktop.store.data.get('incoming') ?? []).toEqual([]);
+    await eventually(() => store.files.size === 0);
+  });
+
+  it('frames in flight when the receiver cancels are dropped quietly; the session stays open', async () => {
+    const { desktop, store, hostile } = await desktopAndHostile();
+    const size = 1024 * 1024;
+    const id = await acceptedTransfer(hostile, size);
+    await desktop.engine.cancelTransfer(id);
+    expect(transferView(desktop, id)?.state).toBe('cancelled');
+    // Everything the sender had on the way before it saw the cancel: far more than the 20 bad frames a
+    // session tolerates.
+    const chunk = bytesOf(1024, 2);
+    for (let offset = 0; offset < 100 * chunk.length; offset += chunk.length) {
+      hostile.send(encodeDataFrame(id, 0, offset, chunk));
+    }
+    hostile.sendJson({ t: 'file-end', id, file: 0, sha256: 'A'.repeat(43) });
+    await settle(20);
+    expect(hostile.isOpen).toBe(true);
+    expect(desktop.engine.snapshot().devices[0]?.status).toBe('online');
+    await eventually(() => store.files.size === 0);
+    await honestTransfer(hostile, store);
+  });
+});

@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { toBase64Url } from '../../core/bytes';
+import type { TransferMessage } from '../../core/protocol/messages';
 import type { OfferedFile } from '../../core/protocol/transfer-messages';
 import { DATA_HEADER_BYTES, decodeDataFrame, encodeDataFrame } from '../../core/transfer/data-frame';
 import type { FileSource } from '../../core/transfer/file-io';
 import { IncomingTransfer } from '../../core/transfer/incoming-transfer';
 import { OutgoingTransfer } from '../../core/transfer/outgoing-transfer';
+import type { TransferPort } from '../../core/transfer/transfer-port';
+import { transferDigest } from '../helpers/hostile-peer';
 import { realClock } from '../helpers/node-env';
 import {
   bytesOf,
@@ -307,5 +310,166 @@ describe('resume', () => {
     });
     expect(receiver.matches([{ name: 'a', size: 5, type: '' }])).toBe(true);
     expect(receiver.matches([{ name: 'a', size: 6, type: '' }])).toBe(false);
+  });
+});
+
+/** A port that records what one side sends, for driving a transfer by hand. */
+function recordingPort(maxFrameBytes = FRAME) {
+  const control: TransferMessage[] = [];
+  const frames: Uint8Array[] = [];
+  const port: TransferPort = {
+    isOpen: true,
+    maxFrameBytes,
+    sendControl: (m) => control.push(m),
+    sendData: (frame) => frames.push(frame.slice()),
+    whenWritable: () => new Promise((r) => setImmediate(r)),
+  };
+  return { port, control, frames };
+}
+
+function nextTick(): Promise<void> {
+  return new Promise((r) => setImmediate(r));
+}
+
+describe('a hostile sender', () => {
+  it('cannot make the receiver queue a write per frame: tiny frames are gathered while the disk lags', async () => {
+    const store = new MemoryStore();
+    store.writeDelayMs = 2;
+    const data = bytesOf(200_000, 4);
+    const stored: string[] = [];
+    const receiver = new IncomingTransfer({
+      id: ID,
+      offered: [{ name: 'tiny.bin', size: data.length, type: '' }],
+      store,
+      clock: realClock,
+      onChange() {},
+      onFileStored: (f) => stored.push(f.name),
+    });
+    const { port, control } = recordingPort();
+    await receiver.accept(port);
+    expect(receiver.state).toBe('receiving');
+    let most = 0;
+    for (let offset = 0; offset < data.length; offset++) {
+      receiver.handleData({ transferId: ID, file: 0, offset, payload: data.subarray(offset, offset + 1) });
+      most = Math.max(most, receiver.queuedWrites);
+    }
+    // 200,000 frames, but at most one queued write per 16 KiB (plus a few written one by one).
+    expect(most).toBeLessThanOrEqual(Math.ceil(data.length / (16 * 1024)) + 33);
+    receiver.handle({ t: 'file-end', id: ID, file: 0, sha256: await transferDigest(data) });
+    await until(() => receiver.finished, 10_000);
+    expect(receiver.state).toBe('done');
+    expect(stored).toEqual(['tiny.bin']);
+    expect(sha256(store.completed.get(`${ID}/tiny.bin`) ?? new Uint8Array(1))).toBe(sha256(data));
+    expect(control.filter((m) => m.t === 'ack').length).toBeLessThanOrEqual(2);
+    expect(receiver.queuedWrites).toBe(0);
+  });
+
+  it('a cancel while a file is being verified keeps nothing: no stored file, no next file opened', async () => {
+    const store = new MemoryStore();
+    const first = bytesOf(5000, 1);
+    const stored: string[] = [];
+    const receiver = new IncomingTransfer({
+      id: ID,
+      offered: [
+        { name: 'a.bin', size: first.length, type: '' },
+        { name: 'b.bin', size: 5000, type: '' },
+      ],
+      store,
+      clock: realClock,
+      onChange() {},
+      onFileStored: (f) => stored.push(f.name),
+    });
+    const { port } = recordingPort();
+    await receiver.accept(port);
+    receiver.handleData({ transferId: ID, file: 0, offset: 0, payload: first });
+    receiver.handle({ t: 'file-end', id: ID, file: 0, sha256: await transferDigest(first) });
+    await nextTick();
+    receiver.cancel();
+    for (let i = 0; i < 20; i++) await nextTick();
+    expect(receiver.state).toBe('cancelled');
+    expect(stored).toEqual([]);
+    expect([...store.files.keys()]).toEqual([]);
+    expect([...store.completed.keys()]).toEqual([]);
+  });
+
+  it('a file that opens after the transfer was cancelled is deleted', async () => {
+    const store = new MemoryStore();
+    const open = store.open.bind(store);
+    store.open = async (request) => {
+      await nextTick();
+      return open(request);
+    };
+    const receiver = new IncomingTransfer({
+      id: ID,
+      offered: [{ name: 'a.bin', size: 10, type: '' }],
+      store,
+      clock: realClock,
+      onChange() {},
+      onFileStored() {},
+    });
+    const { port, control } = recordingPort();
+    const accepting = receiver.accept(port);
+    await Promise.resolve();
+    receiver.cancel();
+    await accepting;
+    for (let i = 0; i < 5; i++) await nextTick();
+    expect(receiver.state).toBe('cancelled');
+    expect(control.map((m) => m.t)).toEqual(['cancel']);
+    expect([...store.files.keys()]).toEqual([]);
+  });
+});
+
+describe('a hostile receiver', () => {
+  it('cannot make the sender repeat, skip or overrun: duplicate accepts and shrinking acks', async () => {
+    const sizes = [150_000, 70_000];
+    const files = sizes.map((size, i) => memorySource(`f${i}`, bytesOf(size, i + 1)));
+    const sender = new OutgoingTransfer({
+      id: ID,
+      files,
+      createHasher: nodeHasher,
+      clock: realClock,
+      onChange() {},
+    });
+    const { port, control, frames } = recordingPort(4096);
+    const wide = 1_000_000;
+    sender.attach(port);
+    sender.handle({ t: 'accept', id: ID, file: 0, offset: 0, window: wide });
+    // Accepts repeated at once and later, naming other places: a sender in mid-file ignores them all.
+    sender.handle({ t: 'accept', id: ID, file: 0, offset: 0, window: wide });
+    sender.handle({ t: 'accept', id: ID, file: 1, offset: 0, window: wide });
+    await nextTick();
+    sender.handle({ t: 'accept', id: ID, file: 0, offset: 10, window: wide });
+    await nextTick();
+    // A window that shrinks behind what was already sent, then one that barely moves.
+    sender.handle({ t: 'ack', id: ID, file: 0, offset: 0, window: 1 });
+    for (let i = 0; i < 5; i++) await nextTick();
+    sender.handle({ t: 'ack', id: ID, file: 0, offset: 4096, window: 1 });
+    sender.handle({ t: 'accept', id: ID, file: 0, offset: 0, window: wide });
+    for (let i = 0; i < 5; i++) await nextTick();
+    // Then honest grants to the end.
+    sender.handle({ t: 'ack', id: ID, file: 0, offset: 0, window: wide });
+    await until(() => control.some((m) => m.t === 'file-end' && m.file === 0));
+    sender.handle({ t: 'file-ok', id: ID, file: 0 });
+    sender.handle({ t: 'ack', id: ID, file: 1, offset: 0, window: wide });
+    sender.handle({ t: 'accept', id: ID, file: 1, offset: 5, window: wide });
+    await until(() => control.some((m) => m.t === 'file-end' && m.file === 1));
+
+    // Every frame is the next one: in order, never empty, never past the end, each byte once.
+    const next = [0, 0];
+    for (const bytes of frames) {
+      const decoded = decodeDataFrame(bytes);
+      if (!decoded.ok) throw new Error(decoded.error);
+      const { file, offset, payload } = decoded.frame;
+      expect(file).toBeLessThan(sizes.length);
+      expect(offset).toBe(next[file]);
+      expect(payload.length).toBeGreaterThan(0);
+      expect(offset + payload.length).toBeLessThanOrEqual(sizes[file] ?? 0);
+      const expected = (await files[file]?.read(offset, payload.length)) ?? new Uint8Array(0);
+      expect(Buffer.from(payload).equals(Buffer.from(expected))).toBe(true);
+      next[file] = offset + payload.length;
+    }
+    expect(next).toEqual(sizes);
+    const ends = control.filter((m) => m.t === 'file-end');
+    expect(ends.map((m) => m.file)).toEqual([0, 1]);
   });
 });
