@@ -12,6 +12,7 @@
 // MB/s here are 10^6 bytes per second.
 
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -26,6 +27,7 @@ import {
   openPopup,
 } from '../tests/e2e/support/browsers';
 import { startServer } from '../tests/e2e/support/server';
+import { startSite } from '../tests/e2e/support/test-site';
 
 interface Options {
   sizeMib: number;
@@ -295,12 +297,15 @@ async function runPeerJsBinary(
   server: { host: string; port: number },
   peerJsSource: string,
 ): Promise<number> {
-  const id = `bench${Date.now()}`;
+  // The server only takes well-formed ids and tokens (random hex, like the app's own).
+  const id = randomBytes(16).toString('hex');
+  const senderId = randomBytes(16).toString('hex');
   const options = JSON.stringify({
     host: server.host,
     port: server.port,
     path: '/peerjs',
     config: { iceServers: [] },
+    token: randomBytes(16).toString('hex'),
   });
   await phone.evaluate(
     async ({ source, counter, id, options }) => {
@@ -325,7 +330,7 @@ async function runPeerJsBinary(
   );
   await offscreen(`(async () => {
     if (!window.peerjs) (0, eval)(${JSON.stringify(peerJsSource)});
-    const peer = new window.peerjs.Peer('sender' + ${JSON.stringify(id)}, ${options});
+    const peer = new window.peerjs.Peer(${JSON.stringify(senderId)}, ${options});
     await new Promise((r) => peer.on('open', r));
     const conn = peer.connect(${JSON.stringify(id)});
     await new Promise((r) => conn.on('open', r));
@@ -376,7 +381,13 @@ async function main(): Promise<void> {
     writeFileSync(file, data);
   }
 
-  const server = await startServer();
+  // The plain-channel and PeerJS receivers run in an empty page of their own origin, which the server
+  // is told to allow (it refuses WebSockets from pages of unknown origins).
+  const receiverSite = await startSite(
+    { '/receiver.html': { body: Buffer.from('<!doctype html><title>receiver</title>'), type: 'text/html' } },
+    '127.0.0.1',
+  );
+  const server = await startServer(0, { ALLOWED_ORIGINS: receiverSite.origin });
   const desktopProfile = newProfileDir('bench-desktop');
   const phoneProfile = newProfileDir('bench-phone');
   const desktop = await launchDesktop(desktopProfile, ['--remote-debugging-port=0']);
@@ -398,6 +409,7 @@ async function main(): Promise<void> {
     // The plain-channel and PeerJS receivers run in a blank tab of the same (phone) browser: no app code
     // and no content security policy in their way.
     const bare = await phone.context.newPage();
+    await bare.goto(`${receiverSite.origin}/receiver.html`);
     for (const page of [phone.page, bare]) {
       page.on('crash', () => console.error('a phone page crashed'));
       page.on('console', (m) => process.env.BENCH_DEBUG && console.error('phone:', m.text()));
@@ -447,6 +459,7 @@ async function main(): Promise<void> {
     await desktop.context.close().catch(() => {});
     await phone.context.close().catch(() => {});
     await server.close();
+    await receiverSite.close();
   }
 }
 

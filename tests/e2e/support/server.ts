@@ -5,8 +5,9 @@ import { resolve } from 'node:path';
 import { createDirectDropServer, type DirectDropServer } from '../../../server/app';
 import { loadConfig } from '../../../server/config';
 
-export async function startServer(port = 0): Promise<DirectDropServer> {
+export async function startServer(port = 0, env: Record<string, string> = {}): Promise<DirectDropServer> {
   const config = loadConfig({
+    ...env,
     PORT: String(port),
     HOST: '127.0.0.1',
     COMPANION_DIR: resolve('dist/companion'),
