@@ -128,6 +128,11 @@ const MAX_INBOX = 100;
 const DUPLICATE_WAIT_MS = 10_000;
 const RETRY_DELAYS_MS = [3_000, 10_000, 30_000, 60_000];
 const SNAPSHOT_INTERVAL_MS = 250;
+/**
+ * Item ids remembered to drop a re-sent item (its acknowledgement was lost) even after the inbox, which
+ * keeps only the newest items, has moved on; far more than a sender has unacknowledged at once.
+ */
+const MAX_SEEN_ITEMS = 2_000;
 /** Open sessions with devices that are not paired; beyond this the oldest idle one is closed. */
 const MAX_UNPAIRED_SESSIONS = 8;
 
@@ -170,6 +175,7 @@ export class Engine {
   /** Room id -> paired device id, for the rooms announced last. */
   #rooms = new Map<string, string>();
   #announceRun = 0;
+  #seenItems: string[] = [];
 
   readonly #snapshots = new Emitter<EngineSnapshot>();
   readonly #notices = new Emitter<EngineNotice>();
@@ -241,6 +247,7 @@ export class Engine {
       transferFinished: (transfer) => engine.#notices.emit({ kind: 'transfer-finished', transfer }),
     });
     await engine.#transfers.load();
+    engine.#seenItems = await state.loadSeenItems();
     engine.#attachNetwork();
     engine.#attachPresence();
     return engine;
@@ -1077,7 +1084,12 @@ export class Engine {
     // Items go straight to the inbox, so only paired devices may send them; nearby devices send files,
     // which wait for the user's accept.
     if (!device) throw new Error('items are only taken from paired devices');
-    if (this.#inbox.some((entry) => entry.id === id && entry.fromDeviceId === from)) return;
+    const key = `${from}/${id}`;
+    if (this.#seenItems.includes(key) || this.#inbox.some((e) => e.id === id && e.fromDeviceId === from)) {
+      return;
+    }
+    // Marked at once (a copy arriving meanwhile is dropped), persisted only once the item is stored.
+    this.#seenItems = [...this.#seenItems, key].slice(-MAX_SEEN_ITEMS);
     const received: ReceivedItem = {
       id,
       fromDeviceId: from,
@@ -1087,7 +1099,13 @@ export class Engine {
       item,
     };
     this.#inbox = [received, ...this.#inbox].slice(0, MAX_INBOX);
-    await this.#state.saveInbox(this.#inbox);
+    try {
+      await this.#state.saveInbox(this.#inbox);
+      await this.#state.saveSeenItems(this.#seenItems);
+    } catch (error) {
+      this.#seenItems = this.#seenItems.filter((k) => k !== key);
+      throw error;
+    }
     this.#inboxChanges.emit(this.#inbox);
     this.#notices.emit({ kind: 'item-received', item: received });
     this.#changed();

@@ -124,6 +124,16 @@ export class EngineStateStore {
     return this.kv.set('presence', settings);
   }
 
+  /** Keys ("<device id>/<item id>") of the items stored lately, newest last. */
+  async loadSeenItems(): Promise<string[]> {
+    const value = await this.kv.get('seenItems');
+    return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+  }
+
+  saveSeenItems(keys: readonly string[]): Promise<void> {
+    return this.kv.set('seenItems', [...keys]);
+  }
+
   async loadPairings(): Promise<PairedDevice[]> {
     return validEntries(await this.kv.get('pairings'), pairedDeviceSchema);
   }

@@ -335,6 +335,11 @@ describe('floods', { timeout: 30_000 }, () => {
     await eventually(() => countOf(hostile, (m) => m.t === 'item-ack') === 1500, 20_000);
     expect(desktop.engine.inbox().length).toBeLessThanOrEqual(100);
     expect(desktop.engine.snapshot().inboxSize).toBe(desktop.engine.inbox().length);
+    // Long out of the inbox, a re-sent item (as after a lost acknowledgement) is still not stored twice.
+    hostile.sendJson({ t: 'item', id: 'same', sentAt: 1, item: { kind: 'text', text: 'again' } });
+    hostile.sendJson({ t: 'item', id: 'i0', sentAt: 1, item: { kind: 'text', text: 'n0' } });
+    await eventually(() => countOf(hostile, (m) => m.t === 'item-ack') === 1502, 20_000);
+    expect(desktop.engine.inbox().filter((e) => e.id === 'same' || e.id === 'i0')).toEqual([]);
   });
 });
 
