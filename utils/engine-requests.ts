@@ -74,7 +74,7 @@ async function perform(
             e.item.transferId === request.transferId &&
             e.item.file === request.file,
         );
-      if (!entry || entry.item.kind !== 'file') throw new Error('That file is no longer here.');
+      if (entry?.item.kind !== 'file') throw new Error('That file is no longer here.');
       const file = await host.files.getFile(
         request.transferId,
         request.file,
