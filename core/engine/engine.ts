@@ -613,19 +613,9 @@ export class Engine {
   async #pairFromNearby(session: Session): Promise<void> {
     const deviceId = session.peer.deviceId;
     this.#unpaired.delete(deviceId);
-    const now = this.#options.clock.now();
     this.#pairings = [
       ...this.#pairings.filter((p) => p.deviceId !== deviceId),
-      {
-        deviceId,
-        publicKey: toBase64Url(session.peer.publicKey),
-        name: session.peer.profile.name,
-        type: session.peer.profile.type,
-        peerId: session.peer.peerId,
-        pairedAt: now,
-        lastSeenAt: now,
-        roomKey: await roomKeyFromTranscript(this.#options.crypto, session.transcript),
-      },
+      await this.#pairingFrom(session),
     ];
     await this.#state.savePairings(this.#pairings);
     this.#notices.emit({ kind: 'paired', deviceId, name: session.peer.profile.name });
@@ -1176,7 +1166,8 @@ export class Engine {
     return this.#pairings.find((p) => p.deviceId === deviceId);
   }
 
-  async #pairingFrom(result: HandshakeSuccess): Promise<PairedDevice> {
+  /** The pairing record for a peer authenticated by a handshake (pair mode, or a confirmed nearby session). */
+  async #pairingFrom(result: Pick<HandshakeSuccess, 'peer' | 'transcript'>): Promise<PairedDevice> {
     const { peer } = result;
     const now = this.#options.clock.now();
     return {

@@ -4,8 +4,6 @@
 import { spawn } from 'node:child_process';
 import { createHash, generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import http from 'node:http';
-import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -13,12 +11,7 @@ import WebSocket from 'ws';
 import { createDirectDropServer, type DirectDropServer } from '../../server/app';
 import { type ConfigDeps, loadConfig } from '../../server/config';
 import { createLogger, type Logger } from '../../server/log';
-
-interface Response {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
+import { peerUrl, request, within } from './server-harness';
 
 interface PeerMessage {
   type: string;
@@ -70,49 +63,6 @@ async function start(env: Record<string, string> = {}, logger?: Logger): Promise
   const server = await createDirectDropServer(config, logger ? { logger } : {});
   running.push(server);
   return server;
-}
-
-function request(url: string, headers: Record<string, string> = {}, method = 'GET'): Promise<Response> {
-  const target = new URL(url);
-  const client = target.protocol === 'https:' ? https : http;
-  return new Promise((resolve, reject) => {
-    const req = client.request(
-      target,
-      { method, headers, agent: false, rejectUnauthorized: false },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          body += chunk;
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-/** Fails fast instead of at the 60 s test timeout when something the test waits for never happens. */
-function within<T>(promise: Promise<T>, what: string, ms = 5_000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
-}
-
-function peerUrl(base: string, id: string, token: string): string {
-  const ws = base.replace(/^http/, 'ws');
-  return `${ws}/peerjs/peerjs?key=peerjs&id=${encodeURIComponent(id)}&token=${encodeURIComponent(token)}`;
 }
 
 function connect(url: string): Promise<Client> {
