@@ -463,7 +463,7 @@ test('a slow disk slows the writer: each write resolves only once its bytes are 
   expect(result.overlapping).toBe('InvalidStateError');
 });
 
-test("the sender's digest and blob source: streamed digest, exact ranges, short reads once the file changed", async () => {
+test("the sender's digest and blob source: streamed digest, exact ranges in and out of order, short reads", async () => {
   const size = 3 * MiB + 77;
   const result = await page.evaluate(async (size) => {
     const h = opfsHarness;
@@ -476,12 +476,25 @@ test("the sender's digest and blob source: streamed digest, exact ranges, short 
     }
     const source = h.blobSource(blob, { name: 'a.bin', size, type: 'application/octet-stream' });
     const middle = await source.read(1_000_000, 262_144);
+    // Reads that follow each other continue one stream; a jump back (a resume) starts another.
+    const block = 1024 * 1024;
+    const sequential: Uint8Array[] = [];
+    for (let offset = 0; offset < size; offset += block) {
+      sequential.push(await source.read(offset, Math.min(block, size - offset)));
+    }
+    const afterJump = await source.read(5, 1000);
+    const pastEnd = await source.read(size - 10, 20);
     const tail = await source.read(size - 10, 10);
     const changed = h.blobSource(blob, { name: 'a.bin', size: size + 1, type: '' });
     return {
       digest: h.hex(await hasher.digest()),
       described: { name: source.name, size: source.size, type: source.type },
       middleMatches: middle.length === 262_144 && middle.every((b, i) => b === bytes[1_000_000 + i]),
+      sequentialMatches:
+        sequential.reduce((sum, part) => sum + part.length, 0) === size &&
+        sequential.every((part, i) => part.every((b, j) => b === bytes[i * block + j])),
+      afterJumpMatches: afterJump.length === 1000 && afterJump.every((b, i) => b === bytes[5 + i]),
+      pastEnd: pastEnd.length,
       tail: Array.from(tail),
       expectedTail: Array.from(bytes.subarray(size - 10)),
       changedRead: (await changed.read(0, 100)).length,
@@ -490,6 +503,9 @@ test("the sender's digest and blob source: streamed digest, exact ranges, short 
   expect(result.digest).toBe(await nodeFileDigest(9, size));
   expect(result.described).toEqual({ name: 'a.bin', size, type: 'application/octet-stream' });
   expect(result.middleMatches).toBe(true);
+  expect(result.sequentialMatches).toBe(true);
+  expect(result.afterJumpMatches).toBe(true);
+  expect(result.pastEnd).toBe(0);
   expect(result.tail).toEqual(result.expectedTail);
   expect(result.changedRead).toBe(0);
 });
