@@ -2,7 +2,8 @@
 // with the user's settings, broadcasts its snapshots (the latest one, at a bounded rate) and notices, and
 // answers requests once it is ready, rebuilding the network only when its settings really changed.
 
-import { type BrowserEngine, openBrowserEngine } from './browser-engine';
+import { latestOnly } from '../core/latest-only';
+import { type BrowserEngine, browserClock, openBrowserEngine } from './browser-engine';
 import { copyTextWithoutFocus } from './clipboard';
 import { answerEngineRequest } from './engine-requests';
 import type { EngineEvent, EngineRequest, EngineResponses, RpcResult } from './extension-messages';
@@ -18,28 +19,11 @@ export interface ExtensionEngineHost {
 /**
  * Snapshots go to every extension context as a message, serialised whole (the outbox alone can list a
  * thousand entries). The engine emits one per state change, which in a burst (a thousand items queued or
- * delivered) is thousands of large messages that the worker and an open popup must each parse; listeners
- * only ever need the latest, so a burst is sent as one snapshot per interval, the last one always.
+ * delivered) is thousands of large messages that the worker and an open popup must each parse and draw;
+ * listeners only ever need the latest. The popup shares its renderer's main thread with the offscreen
+ * engine, so its redraws are bounded as the engine bounds progress-only snapshots.
  */
-const SNAPSHOT_BROADCAST_INTERVAL_MS = 100;
-
-function latestOnly<T>(send: (value: T) => void): (value: T) => void {
-  let latest: { value: T } | undefined;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let lastSent = Number.NEGATIVE_INFINITY;
-  return (value) => {
-    latest = { value };
-    if (timer !== undefined) return;
-    const wait = Math.max(0, lastSent + SNAPSHOT_BROADCAST_INTERVAL_MS - Date.now());
-    timer = setTimeout(() => {
-      timer = undefined;
-      lastSent = Date.now();
-      const next = latest;
-      latest = undefined;
-      if (next) send(next.value);
-    }, wait);
-  };
-}
+const SNAPSHOT_BROADCAST_INTERVAL_MS = 250;
 
 export function hostExtensionEngine(options: {
   loadSettings(): Promise<Settings>;
@@ -62,7 +46,11 @@ export function hostExtensionEngine(options: {
     userAgent: navigator.userAgent,
     log: (message) => console.info(`[DirectDrop] ${message}`),
   }).then((host) => {
-    host.engine.onSnapshot(latestOnly((snapshot) => options.broadcast({ kind: 'snapshot', snapshot })));
+    host.engine.onSnapshot(
+      latestOnly(browserClock, SNAPSHOT_BROADCAST_INTERVAL_MS, (snapshot) =>
+        options.broadcast({ kind: 'snapshot', snapshot }),
+      ),
+    );
     host.engine.onNotice((notice) => options.broadcast({ kind: 'notice', notice }));
     acceptHandedOverFiles(async (deviceIds, files) => {
       try {
