@@ -7,9 +7,11 @@
 // Several runs each, interleaved, so a noisy moment hits all three alike. Prints medians, ratios and the
 // receiving browser's peak memory; with --out FILE also writes them as JSON.
 //
-//   npm run bench -- [--size-mib 256] [--runs 3] [--out bench.json]
+//   npm run bench -- [--size-mib 256] [--runs 5] [--out bench.json]
 //
-// MB/s here are 10^6 bytes per second.
+// MB/s here are 10^6 bytes per second. BENCH_DEBUG=1 also prints the transfer rows every 5 s and the CPU
+// time each browser process used per contender; BENCH_PROFILE=1 prints where the extension's and the
+// companion app's JavaScript spent the first DirectDrop run (the profiler slows that run down).
 
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -36,7 +38,7 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { sizeMib: 256, runs: 3 };
+  const options: Options = { sizeMib: 256, runs: 5 };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = argv[i + 1];
@@ -77,9 +79,10 @@ function processesOf(profileDir: string): number[] {
   return pids;
 }
 
-function rssMib(profileDir: string): number {
+/** Sums VmRSS over the given processes. */
+function rssOf(pids: readonly number[]): number {
   let kib = 0;
-  for (const pid of processesOf(profileDir)) {
+  for (const pid of pids) {
     try {
       const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
       kib += Number(match?.[1] ?? 0);
@@ -90,10 +93,21 @@ function rssMib(profileDir: string): number {
   return kib / 1024;
 }
 
+function rssMib(profileDir: string): number {
+  return rssOf(processesOf(profileDir));
+}
+
+/**
+ * Samples every 100 ms, but looks for the browser's processes (a walk over all of /proc) only once a
+ * second: the sampling must not take CPU from the transfer it measures.
+ */
 function sampleMemory(profileDir: string): { stop(): number } {
-  let peak = rssMib(profileDir);
+  let pids = processesOf(profileDir);
+  let peak = rssOf(pids);
+  let ticks = 0;
   const timer = setInterval(() => {
-    peak = Math.max(peak, rssMib(profileDir));
+    if (++ticks % 10 === 0) pids = processesOf(profileDir);
+    peak = Math.max(peak, rssOf(pids));
   }, 100);
   return {
     stop() {
@@ -103,49 +117,169 @@ function sampleMemory(profileDir: string): { stop(): number } {
   };
 }
 
-// ---- running code in the offscreen document (it is not a Playwright page) ----
+// ---- where the CPU goes (BENCH_DEBUG): CPU seconds per process kind of both browsers ----
 
-async function offscreenEvaluator(profileDir: string): Promise<(expression: string) => Promise<unknown>> {
+function processKind(cmdline: string): string {
+  const type = /--type=([\w-]+)/.exec(cmdline)?.[1] ?? 'browser';
+  if (type === 'renderer')
+    return cmdline.includes('--extension-process') ? 'renderer(extension)' : 'renderer';
+  if (type === 'utility') return `utility(${/--utility-sub-type=([\w.]+)/.exec(cmdline)?.[1] ?? '?'})`;
+  return type;
+}
+
+function cpuTicks(profileDir: string): Map<string, number> {
+  const ticks = new Map<string, number>();
+  for (const pid of processesOf(profileDir)) {
+    try {
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const used = Number(fields[11]) + Number(fields[12]);
+      const key = `${processKind(cmdline)}#${pid}`;
+      ticks.set(key, used);
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return ticks;
+}
+
+function cpuReport(label: string, before: Map<string, number>, after: Map<string, number>): string {
+  const parts: string[] = [];
+  for (const [key, used] of after) {
+    const seconds = (used - (before.get(key) ?? 0)) / 100;
+    if (seconds >= 0.05) parts.push(`${key} ${seconds.toFixed(1)}s`);
+  }
+  return `${label}: ${parts.join(', ')}`;
+}
+
+/**
+ * Waits (up to 10 s) until both browsers are nearly idle, so that each contender starts on a quiet machine
+ * and not while the previous one's clean-up (garbage collection, deleting a received file) still runs.
+ */
+async function quiet(profileDirs: readonly string[]): Promise<void> {
+  const total = () =>
+    profileDirs.reduce((sum, dir) => sum + [...cpuTicks(dir).values()].reduce((a, b) => a + b, 0), 0);
+  for (let tries = 0; tries < 20; tries++) {
+    const before = total();
+    await new Promise((r) => setTimeout(r, 500));
+    // Ticks are 10 ms: under 5 ticks in 500 ms is under a tenth of one core.
+    if (total() - before < 5) return;
+  }
+}
+
+// ---- DevTools protocol: the offscreen document and other extension targets are not Playwright pages ----
+
+type CdpSend = (method: string, params?: Record<string, unknown>) => Promise<Record<string, unknown>>;
+
+async function devToolsTargets(
+  profileDir: string,
+): Promise<Array<{ type: string; url: string; webSocketDebuggerUrl: string }>> {
   const portFile = join(profileDir, 'DevToolsActivePort');
   for (let i = 0; i < 100 && !existsSync(portFile); i++) await new Promise((r) => setTimeout(r, 100));
   const port = readFileSync(portFile, 'utf8').split('\n')[0];
+  return (await (await fetch(`http://127.0.0.1:${port}/json/list`)).json()) as Array<{
+    type: string;
+    url: string;
+    webSocketDebuggerUrl: string;
+  }>;
+}
+
+async function cdpConnect(webSocketUrl: string): Promise<CdpSend> {
+  const socket = new WebSocket(webSocketUrl, { perMessageDeflate: false, maxPayload: 1024 ** 3 });
+  await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+  let nextId = 1;
+  const waiting = new Map<number, (message: { result?: Record<string, unknown>; error?: unknown }) => void>();
+  socket.on('message', (data) => {
+    const message = JSON.parse(String(data)) as {
+      id?: number;
+      result?: Record<string, unknown>;
+      error?: unknown;
+    };
+    if (message.id !== undefined) waiting.get(message.id)?.(message);
+  });
+  return (method, params = {}) =>
+    new Promise((resolve, reject) => {
+      const id = nextId++;
+      waiting.set(id, (message) => {
+        waiting.delete(id);
+        if (message.error) reject(new Error(`${method}: ${JSON.stringify(message.error)}`));
+        else resolve(message.result ?? {});
+      });
+      socket.send(JSON.stringify({ id, method, params }));
+    });
+}
+
+async function offscreenEvaluator(profileDir: string): Promise<(expression: string) => Promise<unknown>> {
   let target: { url: string; webSocketDebuggerUrl: string } | undefined;
   for (let i = 0; i < 100 && !target; i++) {
-    const targets = (await (await fetch(`http://127.0.0.1:${port}/json/list`)).json()) as Array<{
-      url: string;
-      webSocketDebuggerUrl: string;
-    }>;
-    target = targets.find((t) => t.url.endsWith('/offscreen.html'));
+    target = (await devToolsTargets(profileDir)).find((t) => t.url.endsWith('/offscreen.html'));
     if (!target) await new Promise((r) => setTimeout(r, 100));
   }
   if (!target) throw new Error('The offscreen document did not start.');
-  const socket = new WebSocket(target.webSocketDebuggerUrl, { perMessageDeflate: false });
-  await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
-  let nextId = 1;
-  const waiting = new Map<
-    number,
-    (result: { result?: { value?: unknown }; exceptionDetails?: unknown }) => void
-  >();
-  socket.on('message', (data) => {
-    const message = JSON.parse(String(data)) as { id?: number; result?: never };
-    if (message.id !== undefined) waiting.get(message.id)?.(message.result ?? {});
-  });
-  return (expression) =>
-    new Promise((resolve, reject) => {
-      const id = nextId++;
-      waiting.set(id, (result) => {
-        waiting.delete(id);
-        if (result.exceptionDetails) reject(new Error(JSON.stringify(result.exceptionDetails).slice(0, 500)));
-        else resolve(result.result?.value);
-      });
-      socket.send(
-        JSON.stringify({
-          id,
-          method: 'Runtime.evaluate',
-          params: { expression, awaitPromise: true, returnByValue: true },
-        }),
-      );
-    });
+  const send = await cdpConnect(target.webSocketDebuggerUrl);
+  return async (expression) => {
+    const result = (await send('Runtime.evaluate', {
+      expression,
+      awaitPromise: true,
+      returnByValue: true,
+    })) as {
+      result?: { value?: unknown };
+      exceptionDetails?: unknown;
+    };
+    if (result.exceptionDetails) throw new Error(JSON.stringify(result.exceptionDetails).slice(0, 500));
+    return result.result?.value;
+  };
+}
+
+// ---- JavaScript CPU profiles (BENCH_PROFILE=1): where each target's main thread spends its time ----
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount?: number;
+}
+
+function summariseProfile(
+  label: string,
+  profile: { nodes: ProfileNode[]; samples?: number[]; startTime: number; endTime: number },
+): string {
+  const total = profile.samples?.length ?? 0;
+  const self = new Map<string, number>();
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  for (const sample of profile.samples ?? []) {
+    const node = byId.get(sample);
+    if (!node) continue;
+    const url = node.callFrame.url.split('/').pop() ?? '';
+    const key = `${node.callFrame.functionName || '(anonymous)'} ${url}:${node.callFrame.lineNumber}`;
+    self.set(key, (self.get(key) ?? 0) + 1);
+  }
+  const seconds = (profile.endTime - profile.startTime) / 1e6;
+  const top = [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 18);
+  return [
+    `profile ${label} (${seconds.toFixed(1)} s, ${total} samples):`,
+    ...top.map(([key, count]) => `  ${((count / Math.max(1, total)) * 100).toFixed(1).padStart(5)}% ${key}`),
+  ].join('\n');
+}
+
+async function startProfiles(
+  targets: Array<{ label: string; send: CdpSend }>,
+): Promise<() => Promise<string[]>> {
+  for (const { send } of targets) {
+    await send('Profiler.enable');
+    await send('Profiler.setSamplingInterval', { interval: 500 });
+    await send('Profiler.start');
+  }
+  return async () => {
+    const reports: string[] = [];
+    for (const { label, send } of targets) {
+      const { profile } = (await send('Profiler.stop')) as {
+        profile: Parameters<typeof summariseProfile>[1];
+      };
+      reports.push(summariseProfile(label, profile));
+    }
+    return reports;
+  };
 }
 
 // ---- the three contenders ----
@@ -271,6 +405,8 @@ async function runRawChannel(
     (n) => (window as unknown as { benchCount(n: number): Promise<number> }).benchCount(n),
     bytes,
   );
+  // Settled even when the sender fails first, so that failure is the one reported.
+  counted.catch(() => {});
   await offscreen(`(async () => {
     const { dc } = window.benchRaw;
     const chunk = new Uint8Array(64 * 1024);
@@ -340,6 +476,8 @@ async function runPeerJsBinary(
     (n) => (window as unknown as { benchCount(n: number): Promise<number> }).benchCount(n),
     bytes,
   );
+  // Settled even when the sender fails first, so that failure is the one reported.
+  counted.catch(() => {});
   await offscreen(`(async () => {
     const { conn } = window.benchPeerJs;
     const chunk = new Uint8Array(64 * 1024);
@@ -356,6 +494,27 @@ async function runPeerJsBinary(
   await offscreen('window.benchPeerJs.peer.destroy()');
   await phone.evaluate(() => (window as unknown as { benchPeer: { destroy(): void } }).benchPeer.destroy());
   return bytes / 1e6 / (elapsedMs / 1000);
+}
+
+async function profileTargets(
+  desktopProfile: string,
+  phone: Page,
+): Promise<Array<{ label: string; send: CdpSend }>> {
+  const targets: Array<{ label: string; send: CdpSend }> = [];
+  for (const target of await devToolsTargets(desktopProfile)) {
+    if (!target.url.startsWith('chrome-extension://')) continue;
+    targets.push({
+      label: `desktop ${target.type} ${target.url.split('/').pop()}`,
+      send: await cdpConnect(target.webSocketDebuggerUrl),
+    });
+  }
+  const session = await phone.context().newCDPSession(phone);
+  targets.push({
+    label: 'phone page',
+    send: (method, params) =>
+      session.send(method as never, params as never) as Promise<Record<string, unknown>>,
+  });
+  return targets;
 }
 
 // ---- the run ----
@@ -406,26 +565,56 @@ async function main(): Promise<void> {
       .waitFor({ timeout: 30_000 });
     await popup.locator('[data-testid="device-row"][data-status="online"]').waitFor({ timeout: 30_000 });
     const offscreen = await offscreenEvaluator(desktopProfile);
+    phone.page.on('crash', () => console.error('the companion app crashed'));
+    phone.page.on('console', (m) => process.env.BENCH_DEBUG && console.error('phone:', m.text()));
     // The plain-channel and PeerJS receivers run in a blank tab of the same (phone) browser: no app code
-    // and no content security policy in their way.
-    const bare = await phone.context.newPage();
-    await bare.goto(`${receiverSite.origin}/receiver.html`);
-    for (const page of [phone.page, bare]) {
-      page.on('crash', () => console.error('a phone page crashed'));
-      page.on('console', (m) => process.env.BENCH_DEBUG && console.error('phone:', m.text()));
-    }
+    // and no content security policy in their way. A fresh tab each run, closed after it, so what one run
+    // left behind is neither in the next run's way nor counted in the companion app's memory.
+    const openBare = async () => {
+      const bare = await phone.context.newPage();
+      bare.on('crash', () => console.error('the receiver tab crashed'));
+      await bare.goto(`${receiverSite.origin}/receiver.html`);
+      return bare;
+    };
     const signalling = { host: new URL(server.publicUrl).hostname, port: server.httpPort };
 
-    await new Promise((r) => setTimeout(r, 2000));
+    const cpu = () =>
+      new Map([
+        ...cpuTicks(desktopProfile),
+        ...cpuTicks(phoneProfile),
+        ['bench', Math.round((process.cpuUsage().user + process.cpuUsage().system) / 1e4)],
+      ]);
+    const debug = (label: string, before: Map<string, number>) => {
+      if (process.env.BENCH_DEBUG) console.error(cpuReport(label, before, cpu()));
+    };
+    const idleCpu = cpu();
+    await new Promise((r) => setTimeout(r, 5000));
+    debug('cpu idle 5 s', idleCpu);
     const idleRss = rssMib(phoneProfile);
     let peakRss = idleRss;
     const results = { directdrop: [] as number[], raw: [] as number[], peerjs: [] as number[] };
     for (let run = 1; run <= options.runs; run++) {
+      await quiet([desktopProfile, phoneProfile]);
       const memory = sampleMemory(phoneProfile);
+      let before = cpu();
+      const stopProfiles =
+        process.env.BENCH_PROFILE && run === 1
+          ? await startProfiles(await profileTargets(desktopProfile, phone.page))
+          : undefined;
       results.directdrop.push(await runDirectDrop(popup, phone.page, file, bytes));
+      if (stopProfiles) for (const report of await stopProfiles()) console.error(report);
       peakRss = Math.max(peakRss, memory.stop());
+      debug('cpu DirectDrop', before);
+      const bare = await openBare();
+      await quiet([desktopProfile, phoneProfile]);
+      before = cpu();
       results.raw.push(await runRawChannel(offscreen, bare, bytes));
+      debug('cpu plain', before);
+      await quiet([desktopProfile, phoneProfile]);
+      before = cpu();
       results.peerjs.push(await runPeerJsBinary(offscreen, bare, bytes, signalling, peerJsSource));
+      debug('cpu peerjs', before);
+      await bare.close();
       console.log(
         `run ${run}/${options.runs}: DirectDrop ${results.directdrop.at(-1)?.toFixed(1)} MB/s, ` +
           `plain channel ${results.raw.at(-1)?.toFixed(1)} MB/s, PeerJS binary ${results.peerjs.at(-1)?.toFixed(1)} MB/s`,
