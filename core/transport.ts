@@ -23,6 +23,7 @@ export interface Transport {
   readonly isOpen: boolean;
   fingerprints(): Promise<DtlsFingerprints>;
   path(): Promise<ConnectionPath>;
+  /** Copies binary data before it returns (as RTCDataChannel.send does), so callers may reuse the buffer. */
   send(data: string | Uint8Array): void;
   /** Largest message the channel carries (SCTP maxMessageSize). */
   readonly maxMessageSize: number;

@@ -16,16 +16,26 @@ export interface DataFrame {
   payload: Uint8Array;
 }
 
+/**
+ * The frame for `payload`. With `into` (large enough), it is written there and returned as a view of it:
+ * a sender that reuses one buffer for every frame allocates nothing per frame, which is safe because a
+ * channel copies what it is given before `send` returns.
+ */
 export function encodeDataFrame(
   transferId: string,
   file: number,
   offset: number,
   payload: Uint8Array,
+  into?: Uint8Array,
 ): Uint8Array {
   const id = fromBase64Url(transferId);
   if (id?.length !== ID_BYTES) throw new Error('transfer id must be 16 bytes');
-  const frame = new Uint8Array(DATA_HEADER_BYTES + payload.length);
-  const view = new DataView(frame.buffer);
+  const length = DATA_HEADER_BYTES + payload.length;
+  const frame =
+    into && into.length >= length
+      ? into.subarray(0, length)
+      : new Uint8Array(DATA_HEADER_BYTES + payload.length);
+  const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
   frame[0] = MAGIC;
   frame[1] = KIND_DATA;
   frame.set(id, 2);

@@ -9,10 +9,7 @@ export interface FileSource {
   read(offset: number, length: number): Promise<Uint8Array>;
 }
 
-/**
- * A streaming SHA-256. `update` may take ownership of the bytes (a worker-backed hasher transfers them),
- * so callers pass bytes they no longer need.
- */
+/** A streaming SHA-256. `update` reads the bytes before it returns, so callers may reuse them. */
 export interface Hasher {
   update(bytes: Uint8Array): void;
   digest(): Promise<Uint8Array>;

@@ -87,6 +87,8 @@ export class OutgoingTransfer {
   #hasher: Hasher | undefined;
   #hashedUpTo = 0;
   #block: { start: number; bytes: Uint8Array } | undefined;
+  /** Every data frame is built in this one buffer: the channel copies a frame when it is sent. */
+  #frame: Uint8Array | undefined;
   #acked = 0;
   #verified = 0;
   readonly #meter: ProgressMeter;
@@ -266,7 +268,10 @@ export class OutgoingTransfer {
         if (length <= 0) continue;
         const offsetInBlock = this.#position - block.start;
         const bytes = block.bytes.subarray(offsetInBlock, offsetInBlock + length);
-        port.sendData(encodeDataFrame(this.id, this.#file, this.#position, bytes));
+        if (!this.#frame || this.#frame.length < port.maxFrameBytes) {
+          this.#frame = new Uint8Array(port.maxFrameBytes);
+        }
+        port.sendData(encodeDataFrame(this.id, this.#file, this.#position, bytes, this.#frame));
         this.#position += length;
       }
     } catch (error) {
@@ -300,7 +305,7 @@ export class OutgoingTransfer {
     if (bytes.length !== length) {
       throw new ShortReadError(`${source.name} changed or could not be read while it was being sent.`);
     }
-    this.#hasher?.update(bytes.slice());
+    this.#hasher?.update(bytes);
     this.#hashedUpTo += length;
     this.#block = { start: position, bytes };
     return this.#block;

@@ -8,6 +8,7 @@ export interface TransferPort {
   /** Largest data frame the channel carries, header included. */
   readonly maxFrameBytes: number;
   sendControl(message: TransferMessage): void;
+  /** Copies the frame before it returns, so the sender may reuse the buffer for the next one. */
   sendData(frame: Uint8Array): void;
   /** Resolves at once while the outgoing buffer is below its high-water mark, else when it drains. */
   whenWritable(): Promise<void>;

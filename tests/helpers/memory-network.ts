@@ -53,9 +53,11 @@ export class MemoryTransport implements Transport {
 
   send(data: Frame): void {
     if (!this.#open) throw new Error('channel closed');
-    this.sent.push(data);
+    // A real channel copies what it is given: senders reuse their buffers.
+    const frame = typeof data === 'string' ? data : data.slice();
+    this.sent.push(frame);
     const other = this.other;
-    queueMicrotask(() => other?.deliver(data));
+    queueMicrotask(() => other?.deliver(frame));
   }
 
   deliver(frame: Frame): void {

@@ -124,6 +124,21 @@ describe('file transfer', () => {
     expect(maxAhead).toBeGreaterThan(0);
   });
 
+  it('encodes a frame into a reused buffer exactly as into a fresh one, and only within that buffer', () => {
+    const payload = new Uint8Array(1000).map((_, i) => i % 251);
+    const fresh = encodeDataFrame(ID, 3, 2 ** 33 + 5, payload);
+    const buffer = new Uint8Array(4096).fill(0xee);
+    const reused = encodeDataFrame(ID, 3, 2 ** 33 + 5, payload, buffer);
+    expect(reused.buffer).toBe(buffer.buffer);
+    expect(reused).toEqual(fresh);
+    expect(buffer[DATA_HEADER_BYTES + payload.length]).toBe(0xee);
+    const decoded = decodeDataFrame(reused);
+    expect(decoded.ok && decoded.frame.offset).toBe(2 ** 33 + 5);
+    // A buffer too small for the frame is left alone.
+    const small = new Uint8Array(100);
+    expect(encodeDataFrame(ID, 3, 0, payload, small).buffer).not.toBe(small.buffer);
+  });
+
   it('sanitises hostile names from the offer', () => {
     const receiver = new IncomingTransfer({
       id: ID,
