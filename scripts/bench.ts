@@ -267,7 +267,7 @@ async function startProfiles(
 ): Promise<() => Promise<string[]>> {
   for (const { send } of targets) {
     await send('Profiler.enable');
-    await send('Profiler.setSamplingInterval', { interval: 500 });
+    await send('Profiler.setSamplingInterval', { interval: 1000 });
     await send('Profiler.start');
   }
   return async () => {
