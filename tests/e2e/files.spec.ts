@@ -160,6 +160,11 @@ test(`sends a ${BIG_MB} MB file desktop -> phone, verified by SHA-256 on the pho
     'data-path',
     /lan|internet|relay|unknown/,
   );
+  // Far enough in for the bar, the speed and the time left to mean something on the screenshot.
+  const progress = row.getByTestId('transfer-progress');
+  await expect
+    .poll(async () => Number(await progress.getAttribute('data-bytes-done')), { timeout: 60_000 })
+    .toBeGreaterThan(BIG_MB * 1024 * 1024 * 0.1);
   await phone.page.screenshot({ path: `${SHOTS}/companion-phone-transfer.png` });
   expect(await receivedSha256(phone.page, `big-${BIG_MB}mb.bin`)).toBe(await fileSha256(path));
 });
