@@ -49,21 +49,31 @@ export function blobSource(blob: Blob, file: { name: string; size: number; type:
     return new Uint8Array(buffer);
   };
 
+  const readOnce = async (offset: number, length: number): Promise<Uint8Array> => {
+    // A blob that is not the size that was offered would send different bytes than promised.
+    if (blob.size !== file.size) return new Uint8Array(0);
+    if (length === 0) return new Uint8Array(0);
+    try {
+      return await readFromStream(offset, length);
+    } catch (error) {
+      closeCursor();
+      if (error instanceof DOMException && CHANGED_FILE_ERRORS.has(error.name)) return new Uint8Array(0);
+      throw error;
+    }
+  };
+
+  // Reads run one after another. Two can overlap when a transfer reconnects while its previous attempt
+  // is still waiting for a read: sharing one stream (or closing it under the other) would hand either of
+  // them the wrong bytes.
+  let previous: Promise<unknown> = Promise.resolve();
   return {
     name: file.name,
     size: file.size,
     type: file.type,
-    async read(offset, length) {
-      // A blob that is not the size that was offered would send different bytes than promised.
-      if (blob.size !== file.size) return new Uint8Array(0);
-      if (length === 0) return new Uint8Array(0);
-      try {
-        return await readFromStream(offset, length);
-      } catch (error) {
-        closeCursor();
-        if (error instanceof DOMException && CHANGED_FILE_ERRORS.has(error.name)) return new Uint8Array(0);
-        throw error;
-      }
+    read(offset, length) {
+      const result = previous.then(() => readOnce(offset, length));
+      previous = result.catch(() => {});
+      return result;
     },
   };
 }

@@ -483,6 +483,14 @@ test("the sender's digest and blob source: streamed digest, exact ranges in and 
       sequential.push(await source.read(offset, Math.min(block, size - offset)));
     }
     const afterJump = await source.read(5, 1000);
+    // Overlapping reads (a reconnect while the previous attempt still reads) each get their own bytes.
+    const overlapping = await Promise.all([
+      source.read(2 * block, 300_000),
+      source.read(0, 300_000),
+      source.read(2 * block + 300_000, 300_000),
+      source.read(100, 200_000),
+    ]);
+    const overlapStarts = [2 * block, 0, 2 * block + 300_000, 100];
     const pastEnd = await source.read(size - 10, 20);
     const tail = await source.read(size - 10, 10);
     const changed = h.blobSource(blob, { name: 'a.bin', size: size + 1, type: '' });
@@ -494,6 +502,11 @@ test("the sender's digest and blob source: streamed digest, exact ranges in and 
         sequential.reduce((sum, part) => sum + part.length, 0) === size &&
         sequential.every((part, i) => part.every((b, j) => b === bytes[i * block + j])),
       afterJumpMatches: afterJump.length === 1000 && afterJump.every((b, i) => b === bytes[5 + i]),
+      overlappingMatch: overlapping.map(
+        (part, k) =>
+          part.length === (k === 3 ? 200_000 : 300_000) &&
+          part.every((b, i) => b === bytes[(overlapStarts[k] ?? 0) + i]),
+      ),
       pastEnd: pastEnd.length,
       tail: Array.from(tail),
       expectedTail: Array.from(bytes.subarray(size - 10)),
@@ -505,6 +518,7 @@ test("the sender's digest and blob source: streamed digest, exact ranges in and 
   expect(result.middleMatches).toBe(true);
   expect(result.sequentialMatches).toBe(true);
   expect(result.afterJumpMatches).toBe(true);
+  expect(result.overlappingMatch).toEqual([true, true, true, true]);
   expect(result.pastEnd).toBe(0);
   expect(result.tail).toEqual(result.expectedTail);
   expect(result.changedRead).toBe(0);
