@@ -31,10 +31,7 @@ export function encodeDataFrame(
   const id = fromBase64Url(transferId);
   if (id?.length !== ID_BYTES) throw new Error('transfer id must be 16 bytes');
   const length = DATA_HEADER_BYTES + payload.length;
-  const frame =
-    into && into.length >= length
-      ? into.subarray(0, length)
-      : new Uint8Array(DATA_HEADER_BYTES + payload.length);
+  const frame = into && into.length >= length ? into.subarray(0, length) : new Uint8Array(length);
   const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
   frame[0] = MAGIC;
   frame[1] = KIND_DATA;
