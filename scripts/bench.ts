@@ -15,7 +15,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -649,6 +649,8 @@ async function main(): Promise<void> {
     await phone.context.close().catch(() => {});
     await server.close();
     await receiverSite.close();
+    // Each profile holds what its browser received: up to runs x size of disk.
+    for (const dir of [desktopProfile, phoneProfile]) rmSync(dir, { recursive: true, force: true });
   }
 }
 
