@@ -3,8 +3,7 @@
 // arrive; and a thousand items queued in the outbox while the phone is away are all delivered when it
 // comes back, each exactly once and in the order they were queued.
 
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
 import type { DirectDropServer } from '../../server/app';
@@ -19,6 +18,7 @@ import {
   transferRow,
 } from './support/faults';
 import { type Paired, pairAnotherThroughPopup, pairThroughPopup } from './support/pairing';
+import { scratchDir } from './support/scratch';
 import { startServer } from './support/server';
 import { randomFile, sha256Hex } from './support/test-site';
 
@@ -35,7 +35,7 @@ let phone: Awaited<ReturnType<typeof launchPhone>>;
 let secondPhone: Awaited<ReturnType<typeof launchPhone>>;
 let paired: Paired;
 let secondPhoneId = '';
-const workDir = mkdtempSync(join(tmpdir(), 'directdrop-load-'));
+const workDir = scratchDir('load');
 
 test.beforeAll(async () => {
   server = await startServer();

@@ -4,8 +4,7 @@
 // file (its Origin Private File System is listed), does not bring the transfer back after a reload, and
 // the sender's transfer and outbox say why it failed. Once there is room again, the next file arrives.
 
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type CDPSession, expect, type Page, test } from '@playwright/test';
 import type { DirectDropServer } from '../../server/app';
@@ -19,6 +18,7 @@ import {
   transferRow,
 } from './support/faults';
 import { type Paired, pairThroughPopup } from './support/pairing';
+import { scratchDir } from './support/scratch';
 import { startServer } from './support/server';
 import { randomFile } from './support/test-site';
 
@@ -32,7 +32,7 @@ let desktop: Desktop;
 let phone: Awaited<ReturnType<typeof launchPhone>>;
 let paired: Paired;
 let cdp: CDPSession;
-const workDir = mkdtempSync(join(tmpdir(), 'directdrop-storage-'));
+const workDir = scratchDir('storage');
 
 function writeRandom(name: string, size: number): string {
   const path = join(workDir, name);

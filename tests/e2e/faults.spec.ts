@@ -9,8 +9,7 @@
 //
 // DIRECTDROP_E2E_FAULT_MB sets the size of the first transfer (default 200 MB); the others are half of it.
 
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
 import type { DirectDropServer } from '../../server/app';
@@ -32,6 +31,7 @@ import {
   transferRow,
 } from './support/faults';
 import { type Paired, pairThroughPopup } from './support/pairing';
+import { scratchDir } from './support/scratch';
 import { startServer } from './support/server';
 import { randomFile, sha256Hex } from './support/test-site';
 
@@ -45,7 +45,7 @@ let server: DirectDropServer;
 let desktop: Desktop;
 let phone: Awaited<ReturnType<typeof launchPhone>>;
 let paired: Paired;
-const workDir = mkdtempSync(join(tmpdir(), 'directdrop-faults-'));
+const workDir = scratchDir('faults');
 
 function writeRandom(name: string, size: number): string {
   const path = join(workDir, name);

@@ -4,14 +4,14 @@
 // phone comes back.
 
 import { createHash } from 'node:crypto';
-import { createReadStream, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createReadStream, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, type Page, test } from '@playwright/test';
 import type { DirectDropServer } from '../../server/app';
 import { configureExtension, type Desktop, launchDesktop, launchPhone } from './support/browsers';
 import { clickContextMenu } from './support/extension';
 import { type Paired, pairThroughPopup } from './support/pairing';
+import { scratchDir } from './support/scratch';
 import { startServer } from './support/server';
 import { randomFile, type Site, sha256Hex, startSite } from './support/test-site';
 
@@ -29,7 +29,7 @@ let imageSite: Site;
 const picture = randomFile(180_000);
 const report = randomFile(2_500_000);
 const privateImage = randomFile(5_000);
-const workDir = mkdtempSync(join(tmpdir(), 'directdrop-files-'));
+const workDir = scratchDir('files');
 
 test.beforeAll(async () => {
   imageSite = await startSite(

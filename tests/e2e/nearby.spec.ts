@@ -3,12 +3,12 @@
 // screens) and arrives intact; a declined send tells the sender; hiding the phone removes it from the
 // desktop's list; and "Pair" with matching codes on both screens makes the two paired devices.
 
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, type Page, test } from '@playwright/test';
 import type { DirectDropServer } from '../../server/app';
 import { configureExtension, type Desktop, launchDesktop, launchPhone, openPopup } from './support/browsers';
+import { scratchDir } from './support/scratch';
 import { startServer } from './support/server';
 import { randomFile, sha256Hex } from './support/test-site';
 
@@ -19,7 +19,7 @@ let server: DirectDropServer;
 let desktop: Desktop;
 let phone: Awaited<ReturnType<typeof launchPhone>>;
 let popup: Page;
-const workDir = mkdtempSync(join(tmpdir(), 'directdrop-nearby-'));
+const workDir = scratchDir('nearby');
 
 test.beforeAll(async () => {
   server = await startServer();

@@ -1,10 +1,10 @@
 // Launching the two "devices" of an end-to-end test: a desktop Chromium with the built extension loaded,
 // and a phone-sized Chromium with its own profile that shares nothing with the desktop.
 
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type BrowserContext, chromium, type Page, type Worker } from '@playwright/test';
+import { scratchDir } from './scratch';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const EXTENSION_DIR = resolve('.output/chrome-mv3');
@@ -25,7 +25,7 @@ const COMMON_ARGS = [
 ];
 
 export function newProfileDir(name: string): string {
-  return mkdtempSync(join(tmpdir(), `directdrop-${name}-`));
+  return scratchDir(name);
 }
 
 export interface Desktop {
