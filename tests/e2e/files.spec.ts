@@ -208,6 +208,10 @@ test('resumes a transfer after the receiving page was reloaded mid-way, and veri
     .toBeGreaterThan(20 * 1024 * 1024);
   await phone.page.reload();
   expect(await receivedSha256(phone.page, 'resumed.bin')).toBe(await fileSha256(path));
+  // The desktop has the phone's verdict too, before the next test takes the phone away.
+  await expect(paired.popup.getByTestId('outbox-row').first()).toHaveAttribute('data-state', 'delivered', {
+    timeout: 30_000,
+  });
 });
 
 test('queues a file for an offline phone and delivers it when the phone comes back', async () => {
