@@ -10,6 +10,7 @@ import { expect, type Page, test } from '@playwright/test';
 import type { DirectDropServer } from '../../server/app';
 import { configureExtension, type Desktop, launchDesktop, launchPhone } from './support/browsers';
 import { clickContextMenu } from './support/extension';
+import { sendFilesFrom } from './support/faults';
 import { type Paired, pairThroughPopup } from './support/pairing';
 import { scratchDir } from './support/scratch';
 import { startServer } from './support/server';
@@ -87,13 +88,7 @@ async function fileSha256(path: string): Promise<string> {
 }
 
 async function sendFromPopup(files: string[]): Promise<void> {
-  const { popup, phoneDeviceId } = paired;
-  const target = popup.getByTestId('send-files-target');
-  if (await target.count()) await target.selectOption(phoneDeviceId);
-  await popup.getByTestId('send-files-input').setInputFiles(files);
-  const confirm = popup.getByTestId('send-files-button');
-  if (await confirm.count()) await confirm.click();
-  await expect(popup.getByTestId('send-files-result')).toHaveAttribute('data-state', /queued|sent/);
+  await sendFilesFrom(paired.popup, paired.phoneDeviceId, files);
 }
 
 test('sends a page image from another origin: the real bytes, with a sensible name', async () => {
