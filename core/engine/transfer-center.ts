@@ -89,6 +89,13 @@ interface IncomingRecord {
   completedFiles: number;
 }
 
+/** An incoming transfer this device completed and verified. */
+interface ReceivedRecord {
+  transferId: string;
+  deviceId: string;
+  files: number;
+}
+
 const MAX_RECENT = 20;
 /**
  * Transfers that ended recently, per device and id. Frames and messages already in flight when a transfer
@@ -120,6 +127,12 @@ export class TransferCenter {
   #recent: TransferView[] = [];
   /** Keys (device and transfer id) of the last MAX_ENDED transfers that ended, oldest first. */
   readonly #ended = new Set<string>();
+  /**
+   * The last MAX_ENDED incoming transfers completed here, oldest first, kept across restarts: a sender
+   * whose connection dropped (or whose receiver restarted) before our last `file-ok` reached it offers the
+   * transfer again, and must hear that it was delivered rather than that we no longer have it.
+   */
+  #received: ReceivedRecord[] = [];
 
   constructor(
     private readonly files: FileEnv | undefined,
@@ -133,6 +146,13 @@ export class TransferCenter {
 
   async load(): Promise<void> {
     await this.outbox.load();
+    const received = await this.kv.get('receivedTransfers');
+    if (Array.isArray(received)) {
+      this.#received = (received as ReceivedRecord[]).filter(
+        (r) =>
+          typeof r?.transferId === 'string' && typeof r.deviceId === 'string' && Number.isInteger(r.files),
+      );
+    }
     const records = await this.kv.get('incoming');
     if (!this.files || !Array.isArray(records)) return;
     for (const record of records as IncomingRecord[]) {
@@ -223,6 +243,10 @@ export class TransferCenter {
     }
     const transfer = await this.#outgoingFor(entry);
     if (!transfer) return true;
+    // The session may have closed or been replaced while the entry was saved and its files looked up.
+    // sessionEnded and sessionStarted only detach transfers already attached, so one attached now to a
+    // dead session would stay "offering" for good and hold up everything queued behind it.
+    if (!this.#isCurrent(entry.deviceId, session)) return false;
     const live = this.#outgoing.get(transfer.id);
     if (live) live.session = session;
     transfer.attach(session.port);
@@ -333,6 +357,8 @@ export class TransferCenter {
       entry.transfer.cancel();
       this.#incoming.delete(id);
     }
+    this.#received = this.#received.filter((r) => r.deviceId !== deviceId);
+    await this.kv.set('receivedTransfers', this.#received);
     await this.outbox.forgetDevice(deviceId);
     await this.#persistIncoming();
   }
@@ -393,9 +419,6 @@ export class TransferCenter {
       const { transfer } = existing;
       if (!transfer.matches(offer.files)) {
         port.sendControl({ t: 'cancel', id: offer.id, reason: 'unavailable' });
-      } else if (transfer.state === 'done') {
-        // The sender missed our last verdict before the connection dropped.
-        port.sendControl({ t: 'file-ok', id: offer.id, file: transfer.files.length - 1 });
       } else if (transfer.state === 'interrupted' || transfer.state === 'receiving') {
         existing.session = session;
         await transfer.accept(port);
@@ -408,6 +431,16 @@ export class TransferCenter {
         port.sendControl({ t: 'cancel', id: offer.id, reason: 'unavailable' });
       }
       // Still "offered": the user has not decided yet; the new offer changes nothing.
+      return;
+    }
+    const received = this.#received.find((r) => r.deviceId === deviceId && r.transferId === offer.id);
+    if (received) {
+      // The sender missed our last verdict before the connection dropped: the transfer is done.
+      if (received.files === offer.files.length) {
+        port.sendControl({ t: 'file-ok', id: offer.id, file: received.files - 1 });
+      } else {
+        port.sendControl({ t: 'cancel', id: offer.id, reason: 'unavailable' });
+      }
       return;
     }
     if (offer.resume) {
@@ -477,6 +510,13 @@ export class TransferCenter {
     if (this.#incoming.get(k)?.transfer !== transfer) return;
     this.#incoming.delete(k);
     this.#rememberEnded(k);
+    if (transfer.state === 'done') {
+      this.#received = [
+        ...this.#received,
+        { transferId: transfer.id, deviceId, files: transfer.files.length },
+      ].slice(-MAX_ENDED);
+      void this.kv.set('receivedTransfers', this.#received);
+    }
     void this.#persistIncoming();
     const view = this.#incomingView(deviceId, transfer);
     this.#remember(view);
