@@ -3,7 +3,8 @@
 //     timed on the receiver from its first byte to the file being written and verified;
 //   - a plain RTCDataChannel between the same two browsers (64 KiB chunks, bufferedamountlow flow
 //     control), the ceiling;
-//   - PeerJS with its default `binary` serialization, as most PeerJS apps use it.
+//   - PeerJS with its default `binary` serialization, as PeerJS apps use it: sent the way FilePizza sends
+//     a file (the reported PeerJS figure); and, for reference, the cheapest way PeerJS can be driven.
 // Several runs each, interleaved, so a noisy moment hits all three alike. Prints medians, ratios and the
 // receiving browser's peak memory; with --out FILE also writes them as JSON.
 //
@@ -53,6 +54,11 @@ function parseArgs(argv: string[]): Options {
   if (!Number.isInteger(options.runs) || options.runs < 1)
     throw new Error('--runs must be a positive integer');
   return options;
+}
+
+/** BENCH_DEBUG=1: where the run is, so a stall shows the step it stalled in. */
+function trace(step: string): void {
+  if (process.env.BENCH_DEBUG) console.error(`${new Date().toISOString().slice(11, 23)} ${step}`);
 }
 
 function median(values: number[]): number {
@@ -198,8 +204,15 @@ async function cdpConnect(webSocketUrl: string): Promise<CdpSend> {
     };
     if (message.id !== undefined) waiting.get(message.id)?.(message);
   });
+  // A target that goes away (a closed document) must fail the call waiting on it, not leave it hanging.
+  let closed = false;
+  socket.once('close', () => {
+    closed = true;
+    for (const answer of [...waiting.values()]) answer({ error: 'the DevTools target went away' });
+  });
   return (method, params = {}) =>
     new Promise((resolve, reject) => {
+      if (closed) return reject(new Error(`${method}: the DevTools target went away`));
       const id = nextId++;
       waiting.set(id, (message) => {
         waiting.delete(id);
@@ -351,14 +364,17 @@ async function runDirectDrop(popup: Page, phone: Page, file: string, bytes: numb
   return bytes / 1e6 / (elapsedMs / 1000);
 }
 
-/** Receiver side of the raw and PeerJS runs: counts bytes, notes first and last arrival. */
+/**
+ * Receiver side of the raw and PeerJS runs: the MB/s from the first message's arrival to the last one's.
+ * The first message's own bytes arrived before the clock started, so they do not count.
+ */
 const RECEIVER_COUNTER = `
   window.benchCount = (bytes) => new Promise((resolve) => {
-    let got = 0, first = 0;
+    let got = 0, first = 0, firstSize = 0;
     window.benchOnData = (size) => {
-      if (!first) first = performance.now();
+      if (!first) { first = performance.now(); firstSize = size; }
       got += size;
-      if (got >= bytes) resolve(performance.now() - first);
+      if (got >= bytes) resolve((got - firstSize) / 1e3 / (performance.now() - first));
     };
   });`;
 
@@ -367,6 +383,7 @@ async function runRawChannel(
   phone: Page,
   bytes: number,
 ): Promise<number> {
+  trace('plain: offer');
   const offer = (await offscreen(`(async () => {
     const pc = new RTCPeerConnection({ iceServers: [] });
     const dc = pc.createDataChannel('bench', { ordered: true });
@@ -398,6 +415,7 @@ async function runRawChannel(
     },
     { sdp: offer, counter: RECEIVER_COUNTER },
   );
+  trace('plain: answer');
   await offscreen(
     `(async () => { await window.benchRaw.pc.setRemoteDescription({ type: 'answer', sdp: ${JSON.stringify(answer)} }); await window.benchRaw.opened; })()`,
   );
@@ -407,6 +425,7 @@ async function runRawChannel(
   );
   // Settled even when the sender fails first, so that failure is the one reported.
   counted.catch(() => {});
+  trace('plain: sending');
   await offscreen(`(async () => {
     const { dc } = window.benchRaw;
     const chunk = new Uint8Array(64 * 1024);
@@ -420,13 +439,55 @@ async function runRawChannel(
       sent += size;
     }
   })()`);
-  const elapsedMs = await counted;
+  trace('plain: sent');
+  const mbps = await counted;
   await offscreen('window.benchRaw.pc.close()');
   await phone.evaluate(() => (window as unknown as { benchRawPc: RTCPeerConnection }).benchRawPc.close());
-  return bytes / 1e6 / (elapsedMs / 1000);
+  return mbps;
 }
 
-async function runPeerJsBinary(
+/**
+ * How the PeerJS contenders send: `app` the way FilePizza, the best-known PeerJS file-sharing app, sends a
+ * file (a `{type, fileName, offset, bytes, final}` message per 10 MiB Blob slice, the next one on a zero
+ * timeout, PeerJS's own queue as the only flow control); `bare` the cheapest PeerJS can be made to go
+ * (bare 64 KiB ArrayBuffers, waiting whenever PeerJS queues more than 64 messages).
+ */
+type PeerJsStyle = 'app' | 'bare';
+
+const PEERJS_SENDERS: Record<PeerJsStyle, (bytes: number) => string> = {
+  app: (bytes) => `(async () => {
+    const { conn } = window.benchPeerJs;
+    const piece = new Uint8Array(1024 * 1024);
+    crypto.getRandomValues(piece.subarray(0, 65536));
+    const file = new Blob(Array.from({ length: Math.ceil(${bytes} / piece.length) }, () => piece));
+    const CHUNK = 10 * 1024 * 1024;
+    let offset = 0;
+    await new Promise((done) => {
+      const next = () => setTimeout(() => {
+        const end = Math.min(${bytes}, offset + CHUNK);
+        const final = end === ${bytes};
+        conn.send({ type: 'chunk', fileName: 'bench.bin', offset, bytes: file.slice(offset, end), final });
+        offset = end;
+        if (final) done(); else next();
+      }, 0);
+      next();
+    });
+  })()`,
+  bare: (bytes) => `(async () => {
+    const { conn } = window.benchPeerJs;
+    const chunk = new Uint8Array(64 * 1024);
+    let sent = 0;
+    while (sent < ${bytes}) {
+      while (conn.bufferSize > 64) await new Promise((r) => setTimeout(r, 5));
+      const size = Math.min(chunk.length, ${bytes} - sent);
+      conn.send(size === chunk.length ? chunk.buffer : chunk.slice(0, size).buffer);
+      sent += size;
+    }
+  })()`,
+};
+
+async function runPeerJs(
+  style: PeerJsStyle,
   offscreen: (e: string) => Promise<unknown>,
   phone: Page,
   bytes: number,
@@ -443,6 +504,7 @@ async function runPeerJsBinary(
     config: { iceServers: [] },
     token: randomBytes(16).toString('hex'),
   });
+  trace(`peerjs ${style}: receiver`);
   await phone.evaluate(
     async ({ source, counter, id, options }) => {
       new Function(source)();
@@ -455,15 +517,20 @@ async function runPeerJsBinary(
       }
       const peer = new Peer(id, JSON.parse(options));
       (window as unknown as { benchPeer: PeerLike }).benchPeer = peer;
-      peer.on('connection', (conn: { on(e: string, cb: (d: ArrayBuffer) => void): void }) =>
+      // Bare bytes, or the app's chunk message carrying them.
+      type Bytes = { byteLength: number };
+      peer.on('connection', (conn: { on(e: string, cb: (d: Bytes | { bytes: Bytes }) => void): void }) =>
         conn.on('data', (data) =>
-          (window as unknown as { benchOnData?: (n: number) => void }).benchOnData?.(data.byteLength),
+          (window as unknown as { benchOnData?: (n: number) => void }).benchOnData?.(
+            'bytes' in data ? data.bytes.byteLength : data.byteLength,
+          ),
         ),
       );
       await new Promise((r) => peer.on('open', r as never));
     },
     { source: peerJsSource, counter: RECEIVER_COUNTER, id, options },
   );
+  trace(`peerjs ${style}: connect`);
   await offscreen(`(async () => {
     if (!window.peerjs) (0, eval)(${JSON.stringify(peerJsSource)});
     const peer = new window.peerjs.Peer(${JSON.stringify(senderId)}, ${options});
@@ -478,22 +545,13 @@ async function runPeerJsBinary(
   );
   // Settled even when the sender fails first, so that failure is the one reported.
   counted.catch(() => {});
-  await offscreen(`(async () => {
-    const { conn } = window.benchPeerJs;
-    const chunk = new Uint8Array(64 * 1024);
-    let sent = 0;
-    while (sent < ${bytes}) {
-      // PeerJS queues without limit; a typical app waits when the queue grows.
-      while (conn.bufferSize > 64) await new Promise((r) => setTimeout(r, 5));
-      const size = Math.min(chunk.length, ${bytes} - sent);
-      conn.send(size === chunk.length ? chunk.buffer : chunk.slice(0, size).buffer);
-      sent += size;
-    }
-  })()`);
-  const elapsedMs = await counted;
+  trace(`peerjs ${style}: sending`);
+  await offscreen(PEERJS_SENDERS[style](bytes));
+  trace(`peerjs ${style}: sent`);
+  const mbps = await counted;
   await offscreen('window.benchPeerJs.peer.destroy()');
   await phone.evaluate(() => (window as unknown as { benchPeer: { destroy(): void } }).benchPeer.destroy());
-  return bytes / 1e6 / (elapsedMs / 1000);
+  return mbps;
 }
 
 async function profileTargets(
@@ -568,8 +626,8 @@ async function main(): Promise<void> {
     phone.page.on('crash', () => console.error('the companion app crashed'));
     phone.page.on('console', (m) => process.env.BENCH_DEBUG && console.error('phone:', m.text()));
     // The plain-channel and PeerJS receivers run in a blank tab of the same (phone) browser: no app code
-    // and no content security policy in their way. A fresh tab each run, closed after it, so what one run
-    // left behind is neither in the next run's way nor counted in the companion app's memory.
+    // and no content security policy in their way. A fresh tab per contender, closed after it, so what
+    // one left behind is neither in the next one's way nor counted in the companion app's memory.
     const openBare = async () => {
       const bare = await phone.context.newPage();
       bare.on('crash', () => console.error('the receiver tab crashed'));
@@ -592,7 +650,12 @@ async function main(): Promise<void> {
     debug('cpu idle 5 s', idleCpu);
     const idleRss = rssMib(phoneProfile);
     let peakRss = idleRss;
-    const results = { directdrop: [] as number[], raw: [] as number[], peerjs: [] as number[] };
+    const results = {
+      directdrop: [] as number[],
+      raw: [] as number[],
+      peerjs: [] as number[],
+      peerjsBare: [] as number[],
+    };
     for (let run = 1; run <= options.runs; run++) {
       await quiet([desktopProfile, phoneProfile]);
       const memory = sampleMemory(phoneProfile);
@@ -605,19 +668,34 @@ async function main(): Promise<void> {
       if (stopProfiles) for (const report of await stopProfiles()) console.error(report);
       peakRss = Math.max(peakRss, memory.stop());
       debug('cpu DirectDrop', before);
-      const bare = await openBare();
-      await quiet([desktopProfile, phoneProfile]);
-      before = cpu();
-      results.raw.push(await runRawChannel(offscreen, bare, bytes));
-      debug('cpu plain', before);
-      await quiet([desktopProfile, phoneProfile]);
-      before = cpu();
-      results.peerjs.push(await runPeerJsBinary(offscreen, bare, bytes, signalling, peerJsSource));
-      debug('cpu peerjs', before);
-      await bare.close();
+      // Each contender gets a tab of its own, so nothing one left behind is in the next one's way.
+      const contenders: [number[], string, (tab: Page) => Promise<number>][] = [
+        [results.raw, 'plain', (tab) => runRawChannel(offscreen, tab, bytes)],
+        [
+          results.peerjs,
+          'peerjs app',
+          (tab) => runPeerJs('app', offscreen, tab, bytes, signalling, peerJsSource),
+        ],
+        [
+          results.peerjsBare,
+          'peerjs bare',
+          (tab) => runPeerJs('bare', offscreen, tab, bytes, signalling, peerJsSource),
+        ],
+      ];
+      for (const [into, label, contender] of contenders) {
+        trace(`${label}: new tab`);
+        const tab = await openBare();
+        await quiet([desktopProfile, phoneProfile]);
+        before = cpu();
+        into.push(await contender(tab));
+        debug(`cpu ${label}`, before);
+        await tab.close();
+      }
+      const last = (values: number[]) => values.at(-1)?.toFixed(1);
       console.log(
-        `run ${run}/${options.runs}: DirectDrop ${results.directdrop.at(-1)?.toFixed(1)} MB/s, ` +
-          `plain channel ${results.raw.at(-1)?.toFixed(1)} MB/s, PeerJS binary ${results.peerjs.at(-1)?.toFixed(1)} MB/s`,
+        `run ${run}/${options.runs}: DirectDrop ${last(results.directdrop)} MB/s, ` +
+          `plain channel ${last(results.raw)} MB/s, PeerJS binary ${last(results.peerjs)} MB/s ` +
+          `(bare ${last(results.peerjsBare)} MB/s)`,
       );
     }
     const summary = {
@@ -628,6 +706,8 @@ async function main(): Promise<void> {
       peerjs_binary_mbps: round(median(results.peerjs)),
       ratio_vs_raw: round(median(results.directdrop) / median(results.raw), 3),
       ratio_vs_peerjs_binary: round(median(results.directdrop) / median(results.peerjs), 3),
+      peerjs_binary_bare_mbps: round(median(results.peerjsBare)),
+      ratio_vs_peerjs_binary_bare: round(median(results.directdrop) / median(results.peerjsBare), 3),
       receiver_peak_rss_mib: round(peakRss, 1),
       receiver_idle_rss_mib: round(idleRss, 1),
       receiver_rss_growth_mib: round(peakRss - idleRss, 1),
@@ -635,9 +715,11 @@ async function main(): Promise<void> {
     console.log(`\nMedians over ${options.runs} runs of ${options.sizeMib} MiB (MB = 10^6 bytes):`);
     console.log(`  DirectDrop (hashing + disk writes) ${summary.directdrop_mbps} MB/s`);
     console.log(`  plain RTCDataChannel (ceiling)     ${summary.raw_channel_mbps} MB/s`);
-    console.log(`  PeerJS binary serialization        ${summary.peerjs_binary_mbps} MB/s`);
+    console.log(`  PeerJS binary, sent like an app    ${summary.peerjs_binary_mbps} MB/s`);
+    console.log(`  PeerJS binary, bare and paced      ${summary.peerjs_binary_bare_mbps} MB/s`);
     console.log(
-      `  ratio vs plain channel ${summary.ratio_vs_raw}, vs PeerJS binary ${summary.ratio_vs_peerjs_binary}`,
+      `  ratio vs plain channel ${summary.ratio_vs_raw}, vs PeerJS binary ${summary.ratio_vs_peerjs_binary}` +
+        ` (vs bare ${summary.ratio_vs_peerjs_binary_bare})`,
     );
     console.log(
       `  receiving browser memory: idle ${summary.receiver_idle_rss_mib} MiB, peak ${summary.receiver_peak_rss_mib} MiB (+${summary.receiver_rss_growth_mib} MiB)`,
