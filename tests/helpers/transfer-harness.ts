@@ -2,6 +2,7 @@
 // frame by frame. Everything crossing the "wire" goes through the real codecs and validators.
 
 import { createHash } from 'node:crypto';
+import type { FileEnv } from '../../core/engine/transfer-center';
 import { parseControlMessage, type TransferMessage } from '../../core/protocol/messages';
 import { decodeDataFrame } from '../../core/transfer/data-frame';
 import { createFileDigest } from '../../core/transfer/file-digest';
@@ -94,6 +95,15 @@ export class MemoryStore implements FileStore {
   async discardPartial(transferId: string) {
     for (const key of [...this.files.keys()]) if (key.startsWith(`${transferId}/`)) this.files.delete(key);
   }
+}
+
+/** An engine's file environment in memory: received files in `store`, queued files sent from their bytes. */
+export function memoryFiles(store = new MemoryStore()): FileEnv & { store: MemoryStore } {
+  return {
+    store,
+    sourceFor: (stored, file) =>
+      stored instanceof Uint8Array ? memorySource(file.name, stored, file.type) : undefined,
+  };
 }
 
 export interface Wire {

@@ -5,7 +5,6 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryKeyValueStore } from '../../core/engine/key-value-store';
-import type { FileEnv } from '../../core/engine/transfer-center';
 import {
   DESKTOP_UA,
   MemoryHub,
@@ -15,20 +14,12 @@ import {
   type TestDevice,
   waitFor,
 } from '../helpers/engine-fixture';
-import { bytesOf, MemoryStore, memorySource, sha256 } from '../helpers/transfer-harness';
+import { bytesOf, type MemoryStore, memoryFiles, sha256 } from '../helpers/transfer-harness';
 
 const opened: TestDevice[] = [];
 afterEach(() => {
   for (const device of opened.splice(0)) device.engine.close();
 });
-
-function filesEnv(store = new MemoryStore()): FileEnv & { store: MemoryStore } {
-  return {
-    store,
-    sourceFor: (stored, file) =>
-      stored instanceof Uint8Array ? memorySource(file.name, stored, file.type) : undefined,
-  };
-}
 
 /** A key-value store that can hold back one write of the outbox until the test lets it through. */
 class GatedStore extends MemoryKeyValueStore {
@@ -58,9 +49,9 @@ class GatedStore extends MemoryKeyValueStore {
 
 async function pairWithFiles(desktopStore?: MemoryKeyValueStore) {
   const hub = new MemoryHub();
-  const phoneFiles = filesEnv();
+  const phoneFiles = memoryFiles();
   const desktop = await openDevice(hub, DESKTOP_UA, {
-    files: filesEnv(),
+    files: memoryFiles(),
     ...(desktopStore ? { store: desktopStore } : {}),
   });
   const phone = await openDevice(hub, PHONE_UA, { files: phoneFiles });
@@ -186,7 +177,7 @@ describe('transfers cut off at the very end', { timeout: 30_000 }, () => {
     await desktop.engine.sendFiles(phoneId, [{ name: 'once.bin', type: '', size: data.length, data }]);
     const [desktopImage, phoneImage] = await images;
     expect(phoneImage.data.get('incoming')).toEqual([]);
-    const desktopAgain = await openDevice(hub, DESKTOP_UA, { store: desktopImage, files: filesEnv() });
+    const desktopAgain = await openDevice(hub, DESKTOP_UA, { store: desktopImage, files: memoryFiles() });
     opened.push(desktopAgain);
     const phoneAgain = await openDevice(hub, PHONE_UA, { store: phoneImage, files: phoneFiles });
     opened.push(phoneAgain);

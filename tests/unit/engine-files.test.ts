@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryKeyValueStore } from '../../core/engine/key-value-store';
-import type { FileEnv } from '../../core/engine/transfer-center';
 import {
   DESKTOP_UA,
   MemoryHub,
@@ -10,25 +9,17 @@ import {
   type TestDevice,
   waitFor,
 } from '../helpers/engine-fixture';
-import { bytesOf, MemoryStore, memorySource, sha256 } from '../helpers/transfer-harness';
+import { bytesOf, memoryFiles, sha256 } from '../helpers/transfer-harness';
 
 const opened: TestDevice[] = [];
 afterEach(() => {
   for (const device of opened.splice(0)) device.engine.close();
 });
 
-function filesEnv(store = new MemoryStore()): FileEnv & { store: MemoryStore } {
-  return {
-    store,
-    sourceFor: (stored, file) =>
-      stored instanceof Uint8Array ? memorySource(file.name, stored, file.type) : undefined,
-  };
-}
-
 async function pairWithFiles() {
   const hub = new MemoryHub();
-  const desktopFiles = filesEnv();
-  const phoneFiles = filesEnv();
+  const desktopFiles = memoryFiles();
+  const phoneFiles = memoryFiles();
   const desktop = await openDevice(hub, DESKTOP_UA, { files: desktopFiles });
   const phone = await openDevice(hub, PHONE_UA, { files: phoneFiles });
   opened.push(desktop, phone);

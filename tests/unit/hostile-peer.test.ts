@@ -7,7 +7,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { toBase64Url } from '../../core/bytes';
 import type { EngineNotice } from '../../core/engine/engine';
-import type { FileEnv } from '../../core/engine/transfer-center';
 import { MAX_INCOMING_TRANSFERS, RECEIVE_WINDOW_BYTES } from '../../core/protocol/limits';
 import type { ControlMessage } from '../../core/protocol/messages';
 import { DATA_HEADER_BYTES, encodeDataFrame } from '../../core/transfer/data-frame';
@@ -22,24 +21,16 @@ import {
 } from '../helpers/engine-fixture';
 import { eventually, type HostilePeer, pairHostile, settle } from '../helpers/hostile-peer';
 import { nodeCrypto } from '../helpers/node-env';
-import { bytesOf, MemoryStore, memorySource, sha256 } from '../helpers/transfer-harness';
+import { bytesOf, MemoryStore, memoryFiles, sha256 } from '../helpers/transfer-harness';
 
 const opened: TestDevice[] = [];
 afterEach(() => {
   for (const device of opened.splice(0)) device.engine.close();
 });
 
-function filesEnv(store: MemoryStore): FileEnv {
-  return {
-    store,
-    sourceFor: (stored, file) =>
-      stored instanceof Uint8Array ? memorySource(file.name, stored, file.type) : undefined,
-  };
-}
-
 async function desktopAndHostile(hub = new MemoryHub()) {
   const store = new MemoryStore();
-  const desktop = await openDevice(hub, DESKTOP_UA, { files: filesEnv(store) });
+  const desktop = await openDevice(hub, DESKTOP_UA, { files: memoryFiles(store) });
   opened.push(desktop);
   const notices: EngineNotice[] = [];
   desktop.engine.onNotice((n) => notices.push(n));
@@ -368,7 +359,7 @@ describe("another device's transfers", { timeout: 30_000 }, () => {
     const hub = new MemoryHub();
     const { desktop, store, hostile } = await desktopAndHostile(hub);
     const phoneStore = new MemoryStore();
-    const phone = await openDevice(hub, PHONE_UA, { files: filesEnv(phoneStore) });
+    const phone = await openDevice(hub, PHONE_UA, { files: memoryFiles(phoneStore) });
     opened.push(phone);
     await pairDevices(desktop, phone);
     const phoneId = desktop.engine.snapshot().devices.find((d) => d.name === 'Android phone')?.deviceId ?? '';

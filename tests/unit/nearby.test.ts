@@ -4,7 +4,6 @@
 // "Pair" upgrades the session to a pairing once both sides confirm; rooms then find the device again.
 
 import { afterEach, describe, expect, it } from 'vitest';
-import type { FileEnv } from '../../core/engine/transfer-center';
 import {
   DESKTOP_UA,
   MemoryHub,
@@ -15,26 +14,18 @@ import {
 } from '../helpers/engine-fixture';
 import { MemoryPresenceHub } from '../helpers/memory-presence';
 import { relayInTheMiddle } from '../helpers/relay';
-import { bytesOf, MemoryStore, memorySource, sha256 } from '../helpers/transfer-harness';
+import { bytesOf, memoryFiles, sha256 } from '../helpers/transfer-harness';
 
 const opened: TestDevice[] = [];
 afterEach(() => {
   for (const device of opened.splice(0)) device.engine.close();
 });
 
-function filesEnv(): FileEnv & { store: MemoryStore } {
-  return {
-    store: new MemoryStore(),
-    sourceFor: (stored, file) =>
-      stored instanceof Uint8Array ? memorySource(file.name, stored, file.type) : undefined,
-  };
-}
-
 async function world(networks: { desktop: string; phone: string } = { desktop: 'home', phone: 'home' }) {
   const hub = new MemoryHub();
   const presence = new MemoryPresenceHub();
-  const desktopFiles = filesEnv();
-  const phoneFiles = filesEnv();
+  const desktopFiles = memoryFiles();
+  const phoneFiles = memoryFiles();
   const desktop = await openDevice(hub, DESKTOP_UA, {
     files: desktopFiles,
     presence: { hub: presence, network: networks.desktop },
