@@ -668,7 +668,6 @@ async function main(): Promise<void> {
       if (stopProfiles) for (const report of await stopProfiles()) console.error(report);
       peakRss = Math.max(peakRss, memory.stop());
       debug('cpu DirectDrop', before);
-      // Each contender gets a tab of its own, so nothing one left behind is in the next one's way.
       const contenders: [number[], string, (tab: Page) => Promise<number>][] = [
         [results.raw, 'plain', (tab) => runRawChannel(offscreen, tab, bytes)],
         [
