@@ -176,6 +176,8 @@ export class Engine {
   #rooms = new Map<string, string>();
   #announceRun = 0;
   #seenItems: string[] = [];
+  /** Items being written to storage, by "<device id>/<item id>": a copy arriving meanwhile waits. */
+  readonly #storingItems = new Map<string, Promise<void>>();
 
   readonly #snapshots = new Emitter<EngineSnapshot>();
   readonly #notices = new Emitter<EngineNotice>();
@@ -420,19 +422,21 @@ export class Engine {
    */
   async sendItem(deviceId: string, item: Item): Promise<SendOutcome> {
     const device = this.#sendableDevice(deviceId);
+    // One id for every copy of this item, sent now or later from the outbox: the receiver stores it once.
+    const id = this.#transfers.newId();
     let session: Session;
     try {
       session = await this.#ensureSession(device);
     } catch (error) {
-      await this.#transfers.queueItem(deviceId, item);
+      await this.#transfers.queueItem(deviceId, item, id);
       return { queued: true, reason: this.#offlineMessage(device, error) };
     }
     try {
-      await session.sendItem(item);
+      await session.sendItem(id, item);
       return { delivered: true };
     } catch (error) {
       if (!session.isOpen) {
-        await this.#transfers.queueItem(deviceId, item);
+        await this.#transfers.queueItem(deviceId, item, id);
         return { queued: true, reason: `${device.name} went offline while sending.` };
       }
       throw new UserFacingError(
@@ -1005,7 +1009,6 @@ export class Engine {
       peer,
       transcript: result.transcript,
       clock: this.#options.clock,
-      newId: () => toBase64Url(this.#options.crypto.randomBytes(12)),
       handlers: {
         onItem: (id, sentAt, item) => this.#receiveItem(session, id, sentAt, item),
         onProfile: (profile) => {
@@ -1068,31 +1071,45 @@ export class Engine {
     this.#changed();
   }
 
-  async #receiveItem(session: Session, id: string, sentAt: number, item: Item): Promise<void> {
+  /**
+   * Stores an item once, however often it arrives: a sender whose acknowledgement was lost, or whose
+   * session was replaced mid-send, sends it again under the same id. A copy that arrives while the first
+   * is still being stored waits for that store, so it is acknowledged only once the item is really kept.
+   */
+  #receiveItem(session: Session, id: string, sentAt: number, item: Item): Promise<void> {
     const from = session.peer.deviceId;
     const device = this.#pairingOf(from);
     // Items go straight to the inbox, so only paired devices may send them; nearby devices send files,
     // which wait for the user's accept.
-    if (!device) throw new Error('items are only taken from paired devices');
+    if (!device) return Promise.reject(new Error('items are only taken from paired devices'));
     const key = `${from}/${id}`;
+    const storing = this.#storingItems.get(key);
+    if (storing) return storing;
     if (this.#seenItems.includes(key) || this.#inbox.some((e) => e.id === id && e.fromDeviceId === from)) {
-      return;
+      return Promise.resolve();
     }
-    // Marked at once (a copy arriving meanwhile is dropped), persisted only once the item is stored.
-    this.#seenItems = [...this.#seenItems, key].slice(-MAX_SEEN_ITEMS);
-    const received: ReceivedItem = {
+    const stored = this.#storeItem(key, {
       id,
       fromDeviceId: from,
-      fromName: device?.name ?? session.peer.profile.name,
+      fromName: device.name,
       sentAt,
       receivedAt: this.#options.clock.now(),
       item,
-    };
-    this.#inbox = [received, ...this.#inbox].slice(0, MAX_INBOX);
+    }).finally(() => this.#storingItems.delete(key));
+    this.#storingItems.set(key, stored);
+    return stored;
+  }
+
+  async #storeItem(key: string, received: ReceivedItem): Promise<void> {
+    const inbox = [received, ...this.#inbox].slice(0, MAX_INBOX);
+    const seen = [...this.#seenItems, key].slice(-MAX_SEEN_ITEMS);
+    this.#inbox = inbox;
+    this.#seenItems = seen;
     try {
-      await this.#state.saveInbox(this.#inbox);
-      await this.#state.saveSeenItems(this.#seenItems);
+      await this.#state.saveInbox(inbox);
+      await this.#state.saveSeenItems(seen);
     } catch (error) {
+      this.#inbox = this.#inbox.filter((e) => e !== received);
       this.#seenItems = this.#seenItems.filter((k) => k !== key);
       throw error;
     }

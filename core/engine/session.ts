@@ -45,7 +45,6 @@ export interface SessionOptions {
   peer: AuthenticatedPeer;
   transcript: Uint8Array;
   clock: Clock;
-  newId(): string;
   handlers: SessionHandlers;
 }
 
@@ -109,13 +108,19 @@ export class Session {
     return !this.#closed && this.transport.isOpen;
   }
 
-  sendItem(item: Item): Promise<void> {
+  /**
+   * Sends an item under the id its sender keeps for it (the outbox entry's), so a copy sent again after a
+   * lost acknowledgement or over a newer session is recognised by the receiver and stored only once.
+   */
+  sendItem(id: string, item: Item): Promise<void> {
     if (!this.isOpen)
       return Promise.reject(new DeliveryError('The connection closed before the item was sent.'));
     if (this.#pending.size >= MAX_IN_FLIGHT) {
       return Promise.reject(new DeliveryError('Too many items are still waiting to be confirmed.'));
     }
-    const id = this.#options.newId();
+    if (this.#pending.has(id)) {
+      return Promise.reject(new DeliveryError('That item is already waiting to be confirmed.'));
+    }
     return new Promise<void>((resolve, reject) => {
       const cancel = this.#options.clock.setTimeout(() => {
         this.#pending.delete(id);

@@ -175,8 +175,9 @@ export class TransferCenter {
 
   // ---- sending ----
 
-  async queueItem(deviceId: string, item: Item): Promise<OutboxEntry> {
-    const entry = await this.outbox.add(this.newId(), deviceId, { kind: 'item', item });
+  /** Queues an item; `id` is the one it was already sent under, if a first attempt went out. */
+  async queueItem(deviceId: string, item: Item, id = this.newId()): Promise<OutboxEntry> {
+    const entry = await this.outbox.add(id, deviceId, { kind: 'item', item });
     this.callbacks.changed(true);
     void this.drain(deviceId);
     return entry;
@@ -227,7 +228,7 @@ export class TransferCenter {
     this.callbacks.changed(true);
     if (entry.content.kind === 'item') {
       try {
-        await session.sendItem(entry.content.item);
+        await session.sendItem(entry.id, entry.content.item);
         await this.outbox.update(entry.id, { state: 'delivered' });
         this.callbacks.changed(true);
         return true;

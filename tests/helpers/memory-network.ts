@@ -51,11 +51,15 @@ export class MemoryTransport implements Transport {
     return 'lan';
   }
 
+  /** Set by a test to lose frames on the way out (they still count as sent): a lossy link or a drop. */
+  loseOutgoing: ((frame: Frame, transport: MemoryTransport) => boolean) | undefined;
+
   send(data: Frame): void {
     if (!this.#open) throw new Error('channel closed');
     // A real channel copies what it is given: senders reuse their buffers.
     const frame = typeof data === 'string' ? data : data.slice();
     this.sent.push(frame);
+    if (this.loseOutgoing?.(frame, this)) return;
     const other = this.other;
     queueMicrotask(() => other?.deliver(frame));
   }
@@ -86,6 +90,12 @@ export class MemoryTransport implements Transport {
     for (const listener of this.#closeListeners) listener();
     const other = this.other;
     queueMicrotask(() => other?.close());
+  }
+
+  /** Closes this end only, as when a device loses its connection and the other does not notice yet. */
+  dropSilently(): void {
+    this.other = undefined;
+    this.close();
   }
 }
 
@@ -120,6 +130,8 @@ export class MemoryNetwork implements PeerNetwork {
   #incomingListeners = new Set<(t: Transport) => void>();
   #idRejectedListeners = new Set<() => void>();
   transports: MemoryTransport[] = [];
+  /** Applied to every channel of this network, present and future (see MemoryTransport.loseOutgoing). */
+  #loseOutgoing: MemoryTransport['loseOutgoing'];
 
   constructor(
     readonly hub: MemoryHub,
@@ -150,10 +162,21 @@ export class MemoryNetwork implements PeerNetwork {
     const remote = this.hub.peers.get(remotePeerId);
     if (remote?.status !== 'online') throw new PeerUnavailableError(remotePeerId);
     const [mine, theirs] = channelPair(this.localPeerId, remotePeerId);
-    this.transports.push(mine);
-    remote.transports.push(theirs);
+    this.adopt(mine);
+    remote.adopt(theirs);
     queueMicrotask(() => remote.accept(theirs));
     return mine;
+  }
+
+  /** Loses frames this device sends, on every channel it has or opens, while the filter says so. */
+  loseOutgoing(filter: MemoryTransport['loseOutgoing']): void {
+    this.#loseOutgoing = filter;
+    for (const t of this.transports) t.loseOutgoing = filter;
+  }
+
+  adopt(transport: MemoryTransport): void {
+    transport.loseOutgoing = this.#loseOutgoing;
+    this.transports.push(transport);
   }
 
   accept(transport: Transport): void {

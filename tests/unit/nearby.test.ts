@@ -150,7 +150,7 @@ describe('nearby devices', { timeout: 20_000 }, () => {
     await waitFor(desktop.engine, (s) => s.nearby.length === 1);
     const session = await desktop.engine.connectNearby(peerIdOf(phone));
     const outcome = await Promise.race([
-      session.sendItem({ kind: 'link', url: 'https://example.com/' }).then(
+      session.sendItem('nearby-item', { kind: 'link', url: 'https://example.com/' }).then(
         () => 'acknowledged',
         () => 'refused',
       ),
