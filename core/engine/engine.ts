@@ -823,8 +823,8 @@ export class Engine {
     if (dialing) return dialing;
     if (this.#answering.has(device.deviceId))
       return this.#waitForSession(device.deviceId, CONNECT_TIMEOUT_MS);
-    const attempt = this.#dial(device).finally(() => {
-      this.#dialing.delete(device.deviceId);
+    const attempt: Promise<Session> = this.#dial(device).finally(() => {
+      if (this.#dialing.get(device.deviceId) === attempt) this.#dialing.delete(device.deviceId);
       this.#changed();
     });
     this.#dialing.set(device.deviceId, attempt);
@@ -1036,6 +1036,9 @@ export class Engine {
       `session with ${peer.profile.name} open (${result.role}${previous ? ', replacing an older one' : ''})`,
     );
     this.#sessions.set(peer.deviceId, session);
+    // A dial that led here is over: a session that breaks before the dial's promise settles must not be
+    // handed out again to the next attempt, which would then never dial.
+    this.#dialing.delete(peer.deviceId);
     previous?.close();
     this.#problems.delete(peer.deviceId);
     this.#failureCount.delete(peer.deviceId);

@@ -244,3 +244,30 @@ describe('a copy that arrives while the first is being stored', () => {
     expect(textsIn(phone)).toEqual(['slow disk']);
   });
 });
+
+describe('a channel that breaks while its session is still starting', () => {
+  it('is dialled again by the next retry', async () => {
+    const hub = new MemoryHub();
+    const clock = new ManualClock();
+    const phoneStore = new HeldInboxStore();
+    const desktop = await openDevice(hub, DESKTOP_UA, { clock });
+    const phone = await openDevice(hub, PHONE_UA, { clock, store: phoneStore });
+    opened.push(desktop, phone);
+    await pairDevices(desktop, phone);
+    const phoneId = desktop.engine.snapshot().devices[0]?.deviceId ?? '';
+    phone.network().goOffline();
+    await waitFor(desktop.engine, (s) => s.devices[0]?.status === 'offline');
+    await desktop.engine.sendItem(phoneId, { kind: 'text', text: 'early break' });
+
+    // The queued item reaches the phone inside its session's start-up, where the held write lets the
+    // test break the channel before the phone's dial has returned.
+    const write = phoneStore.holdNextInboxWrite();
+    phone.network().setStatus('online');
+    await write.reached;
+    for (const transport of phone.network().transports) transport.close();
+    write.release();
+    clock.advance(FIRST_RETRY_MS);
+    await waitFor(desktop.engine, (s) => s.outbox[0]?.state === 'delivered', 2_000);
+    expect(textsIn(phone)).toEqual(['early break']);
+  });
+});
