@@ -121,8 +121,16 @@ export class UserFacingError extends Error {
   override name = 'UserFacingError';
 }
 
+/** Paired devices per device; each announces its room, and the presence service takes at most 64. */
+export const MAX_PAIRINGS = 32;
+
+class PairingLimitError extends UserFacingError {
+  constructor() {
+    super(`This device already has ${MAX_PAIRINGS} paired devices. Unpair one first.`);
+  }
+}
+
 export const CONNECT_TIMEOUT_MS = 15_000;
-const MAX_PAIRINGS = 32;
 const MAX_INBOX = 100;
 /** Waiting for a simultaneous connection from the other side to finish. */
 const DUPLICATE_WAIT_MS = 10_000;
@@ -332,6 +340,10 @@ export class Engine {
   startPairing(companionUrl: string): PairingView {
     this.#offers.cancelAll();
     this.#cancelPairingExpiry();
+    if (this.#pairings.length >= MAX_PAIRINGS) {
+      this.#setPairing({ state: 'failed', error: new PairingLimitError().message });
+      return this.#pairing;
+    }
     const offer = this.#offers.issue();
     const link = buildPairingLink(companionUrl, {
       peerId: this.#credentials.peerId,
@@ -513,13 +525,12 @@ export class Engine {
     const info = this.#unpaired.get(deviceId);
     const session = this.#sessions.get(deviceId);
     if (!info || !session?.isOpen) throw new UserFacingError('That device is no longer connected.');
+    // Checked before either step so the user hears it now; #addPairing enforces it whatever the path.
+    if (this.#pairings.length >= MAX_PAIRINGS) throw new PairingLimitError();
     if (info.pairing === 'asked') {
       session.sendPairing('confirm');
       void this.#pairFromNearby(session);
       return;
-    }
-    if (this.#pairings.length >= MAX_PAIRINGS) {
-      throw new UserFacingError(`This device already has ${MAX_PAIRINGS} paired devices. Unpair one first.`);
     }
     session.sendPairing('request');
     this.#unpaired.set(deviceId, { ...info, pairing: 'requested' });
@@ -616,15 +627,43 @@ export class Engine {
   /** Both users confirmed the code: the nearby session's keys become a pairing, as if from a QR code. */
   async #pairFromNearby(session: Session): Promise<void> {
     const deviceId = session.peer.deviceId;
+    try {
+      await this.#addPairing(await this.#pairingFrom(session));
+    } catch (error) {
+      if (!(error instanceof PairingLimitError)) throw error;
+      // Another pairing took the last place meanwhile: this one stays a nearby session, and says why.
+      const info = this.#unpaired.get(deviceId);
+      if (info) {
+        const { pairing: _, ...rest } = info;
+        this.#unpaired.set(deviceId, rest);
+      }
+      this.#nearbyProblems.set(session.peer.peerId, error.message);
+      if (session.isOpen) session.sendPairing('decline');
+      this.#changed();
+      return;
+    }
     this.#unpaired.delete(deviceId);
-    this.#pairings = [
-      ...this.#pairings.filter((p) => p.deviceId !== deviceId),
-      await this.#pairingFrom(session),
-    ];
-    await this.#state.savePairings(this.#pairings);
     this.#notices.emit({ kind: 'paired', deviceId, name: session.peer.profile.name });
-    this.#announce();
     this.#changed();
+  }
+
+  /** The one place a pairing is added, so its cap holds however the pairing was made (QR or nearby). */
+  async #addPairing(record: PairedDevice): Promise<void> {
+    if (!this.#pairingOf(record.deviceId) && this.#pairings.length >= MAX_PAIRINGS) {
+      throw new PairingLimitError();
+    }
+    this.#pairings = [...this.#pairings.filter((p) => p.deviceId !== record.deviceId), record];
+    if (this.#pairings.length >= MAX_PAIRINGS) {
+      // A code shown before the last place was taken would otherwise let one more device in; refused in
+      // the handshake, both sides hear it instead of one of them believing it paired.
+      this.#offers.cancelAll();
+      if (this.#pairing.state === 'waiting') {
+        this.#cancelPairingExpiry();
+        this.#setPairing({ state: 'failed', error: new PairingLimitError().message });
+      }
+    }
+    await this.#state.savePairings(this.#pairings);
+    this.#announce();
   }
 
   #sendableDevice(deviceId: string): PairedDevice {
@@ -967,15 +1006,12 @@ export class Engine {
     const now = this.#options.clock.now();
     const paired = this.#pairingOf(peer.deviceId);
     if (result.mode === 'pair') {
-      if (!paired && this.#pairings.length >= MAX_PAIRINGS) {
-        throw new HandshakeError('protocol', false, 'too many paired devices');
+      try {
+        await this.#addPairing(await this.#pairingFrom(result));
+      } catch (error) {
+        if (error instanceof PairingLimitError) throw new HandshakeError('protocol', false, error.message);
+        throw error;
       }
-      this.#pairings = [
-        ...this.#pairings.filter((p) => p.deviceId !== peer.deviceId),
-        await this.#pairingFrom(result),
-      ];
-      await this.#state.savePairings(this.#pairings);
-      this.#announce();
     } else if (paired) {
       // A nearby-mode connection from a paired device proves the same key, so it is that device's session.
       await this.#updatePairing(peer.deviceId, {

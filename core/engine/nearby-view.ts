@@ -54,6 +54,7 @@ export function nearbyViews(
   }
   for (const session of sessions) {
     const listed = views.get(session.peerId);
+    const problem = problems.get(session.peerId);
     views.set(session.peerId, {
       peerId: session.peerId,
       // The verified session's own name wins over what the presence service relayed.
@@ -64,6 +65,7 @@ export function nearbyViews(
       deviceId: session.deviceId,
       verificationCode: session.verificationCode,
       ...(session.pairing ? { pairing: session.pairing } : {}),
+      ...(problem ? { problem } : {}),
     });
   }
   return [...views.values()];
