@@ -131,6 +131,10 @@ class PairingLimitError extends UserFacingError {
 }
 
 export const CONNECT_TIMEOUT_MS = 15_000;
+/** A send answers within this: delivered, or queued with the reason. */
+export const SEND_FEEDBACK_MS = 1_000;
+/** How long a channel to a device that left the presence service has to answer a ping. */
+const PROBE_MS = 2_000;
 const MAX_INBOX = 100;
 /** Waiting for a simultaneous connection from the other side to finish. */
 const DUPLICATE_WAIT_MS = 10_000;
@@ -182,6 +186,8 @@ export class Engine {
   readonly #nearbyProblems = new Map<string, string>();
   /** Room id -> paired device id, for the rooms announced last. */
   #rooms = new Map<string, string>();
+  /** Paired device id -> whether the presence service last showed it in our shared room. */
+  readonly #roomPresence = new Map<string, boolean>();
   #announceRun = 0;
   #seenItems: string[] = [];
   /** Items being written to storage, by "<device id>/<item id>": a copy arriving meanwhile waits. */
@@ -430,27 +436,58 @@ export class Engine {
 
   /**
    * Sends an item now if the device can be reached (resolving once it has stored it), or else keeps it in
-   * the outbox, which sends it by itself when the device comes online.
+   * the outbox, which sends it by itself when the device comes online. The answer comes within a second:
+   * a device that does not confirm by then (it may have just gone away, and a dial to a vanished device
+   * takes the server seconds to give up on) gets the item queued while the attempt goes on.
    */
   async sendItem(deviceId: string, item: Item): Promise<SendOutcome> {
     const device = this.#sendableDevice(deviceId);
     // One id for every copy of this item, sent now or later from the outbox: the receiver stores it once.
     const id = this.#transfers.newId();
+    const attempt = this.#sendNow(device, id, item);
+    const away = !this.#sessions.get(deviceId)?.isOpen && this.#isAway(deviceId);
+    const result = await this.#within(away ? 0 : SEND_FEEDBACK_MS, attempt);
+    if (result === 'delivered') return { delivered: true };
+    await this.#transfers.queueItem(deviceId, item, id);
+    if (result === 'late') {
+      // The queued copy and the attempt share the id: whichever is acknowledged settles the entry.
+      attempt.catch(() => {});
+      return { queued: true, reason: this.#waitingReason(device) };
+    }
+    return { queued: true, reason: result.reason };
+  }
+
+  /** Resolves with what `attempt` gave, or "late" when it has not finished within `ms`. */
+  #within<T>(ms: number, attempt: Promise<T>): Promise<T | 'late'> {
+    return new Promise((resolve, reject) => {
+      const cancel = this.#options.clock.setTimeout(() => resolve('late'), ms);
+      attempt.then(
+        (value) => {
+          cancel();
+          resolve(value);
+        },
+        (error: unknown) => {
+          cancel();
+          reject(error);
+        },
+      );
+    });
+  }
+
+  /** One direct attempt: delivered, or why it could not be (the item then belongs in the outbox). */
+  async #sendNow(device: PairedDevice, id: string, item: Item): Promise<'delivered' | { reason: string }> {
     let session: Session;
     try {
       session = await this.#ensureSession(device);
     } catch (error) {
-      await this.#transfers.queueItem(deviceId, item, id);
-      return { queued: true, reason: this.#offlineMessage(device, error) };
+      this.#scheduleRetry(device.deviceId);
+      return { reason: this.#offlineMessage(device, error) };
     }
     try {
       await session.sendItem(id, item);
-      return { delivered: true };
+      return 'delivered';
     } catch (error) {
-      if (!session.isOpen) {
-        await this.#transfers.queueItem(deviceId, item, id);
-        return { queued: true, reason: `${device.name} went offline while sending.` };
-      }
+      if (!session.isOpen) return { reason: `${device.name} went offline while sending.` };
       throw new UserFacingError(
         error instanceof DeliveryError
           ? `${device.name}: ${error.message}`
@@ -459,7 +496,18 @@ export class Engine {
     }
   }
 
-  /** Queues files for a device; they go out at once if it is online, else when it connects. */
+  /** Why an item waits: what this device knows of the other's whereabouts. */
+  #waitingReason(device: PairedDevice): string {
+    if (this.#network.status !== 'online') return this.#offlineMessage(device, undefined);
+    if (this.#isAway(device.deviceId)) return `${device.name} is offline.`;
+    return `${device.name} is not answering yet.`;
+  }
+
+  /** The presence service says the device is not on the server (its room has no one else in it). */
+  #isAway(deviceId: string): boolean {
+    return this.#network.status !== 'online' || this.#roomPresence.get(deviceId) === false;
+  }
+
   async sendFiles(deviceId: string, files: readonly FileToSend[]): Promise<string> {
     this.#sendableDevice(deviceId);
     if (files.length === 0) throw new UserFacingError('Choose at least one file to send.');
@@ -796,7 +844,14 @@ export class Engine {
     const deviceId = this.#rooms.get(room);
     const device = deviceId ? this.#pairingOf(deviceId) : undefined;
     const peerId = peerIds[0];
-    if (!device || !peerId || device.revoked) return;
+    if (!device || device.revoked) return;
+    this.#roomPresence.set(device.deviceId, peerId !== undefined);
+    if (!peerId) {
+      // It left the server, maybe for good (a closed tab): a channel it left behind is checked now rather
+      // than found dead by the keepalive many seconds later, so sends meanwhile go to the outbox.
+      this.#sessions.get(device.deviceId)?.probe(PROBE_MS);
+      return;
+    }
     if (device.peerId !== peerId) void this.#updatePairing(device.deviceId, { peerId });
     if (this.#sessions.get(device.deviceId)?.isOpen || this.#network.status !== 'online') return;
     this.#retries.get(device.deviceId)?.();

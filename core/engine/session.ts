@@ -59,7 +59,7 @@ export class Session {
   readonly #options: SessionOptions;
   readonly #pending = new Map<
     string,
-    { resolve: () => void; reject: (e: Error) => void; cancel: () => void }
+    { promise: Promise<void>; resolve: () => void; reject: (e: Error) => void; cancel: () => void }
   >();
   #lastHeard: number;
   #badFrames = 0;
@@ -115,26 +115,43 @@ export class Session {
   sendItem(id: string, item: Item): Promise<void> {
     if (!this.isOpen)
       return Promise.reject(new DeliveryError('The connection closed before the item was sent.'));
+    // The same item sent twice at once (a send that outlived its feedback deadline, and the outbox
+    // draining the copy it queued) waits for the one acknowledgement.
+    const waiting = this.#pending.get(id);
+    if (waiting) return waiting.promise;
     if (this.#pending.size >= MAX_IN_FLIGHT) {
       return Promise.reject(new DeliveryError('Too many items are still waiting to be confirmed.'));
     }
-    if (this.#pending.has(id)) {
-      return Promise.reject(new DeliveryError('That item is already waiting to be confirmed.'));
-    }
-    return new Promise<void>((resolve, reject) => {
-      const cancel = this.#options.clock.setTimeout(() => {
-        this.#pending.delete(id);
-        reject(new DeliveryError('The other device did not confirm the item in time.'));
-      }, ACK_TIMEOUT_MS);
-      this.#pending.set(id, { resolve, reject, cancel });
-      try {
-        this.#send({ t: 'item', id, sentAt: this.#options.clock.now(), item });
-      } catch (error) {
-        cancel();
-        this.#pending.delete(id);
-        reject(error instanceof Error ? error : new DeliveryError(String(error)));
-      }
+    let settle!: { resolve: () => void; reject: (e: Error) => void };
+    const promise = new Promise<void>((resolve, reject) => {
+      settle = { resolve, reject };
     });
+    const cancel = this.#options.clock.setTimeout(() => {
+      this.#pending.delete(id);
+      settle.reject(new DeliveryError('The other device did not confirm the item in time.'));
+    }, ACK_TIMEOUT_MS);
+    this.#pending.set(id, { promise, ...settle, cancel });
+    try {
+      this.#send({ t: 'item', id, sentAt: this.#options.clock.now(), item });
+    } catch (error) {
+      cancel();
+      this.#pending.delete(id);
+      settle.reject(error instanceof Error ? error : new DeliveryError(String(error)));
+    }
+    return promise;
+  }
+
+  /**
+   * Checks that the other side still answers, e.g. when the presence service says it left: a channel
+   * that hears nothing back within `withinMs` is closed, so what waits on it moves on (to the outbox).
+   */
+  probe(withinMs: number): void {
+    if (!this.isOpen) return;
+    const askedAt = this.#options.clock.now();
+    this.#trySend({ t: 'ping' });
+    this.#options.clock.setTimeout(() => {
+      if (!this.#closed && this.#lastHeard < askedAt) this.close('the other device stopped answering');
+    }, withinMs);
   }
 
   sendProfile(profile: DeviceProfile): void {

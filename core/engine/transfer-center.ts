@@ -233,7 +233,12 @@ export class TransferCenter {
         this.callbacks.changed(true);
         return true;
       } catch (error) {
-        if (!session.isOpen) return false;
+        if (!session.isOpen) {
+          // Back to waiting: it goes again, under the same id, over the next session.
+          await this.outbox.update(entry.id, { state: 'queued' });
+          this.callbacks.changed(true);
+          return false;
+        }
         await this.outbox.update(entry.id, {
           state: 'failed',
           error: error instanceof DeliveryError ? error.message : String(error),

@@ -88,7 +88,7 @@ describe('exactly-once delivery of items', () => {
     await lost;
     expect(textsIn(world.phone)).toEqual(['once only']);
     await waitFor(world.desktop.engine, (s) => s.devices[0]?.status === 'offline');
-    expect(world.desktop.engine.snapshot().outbox).toMatchObject([{ state: 'sending' }]);
+    expect(world.desktop.engine.snapshot().outbox).toMatchObject([{ state: 'queued' }]);
 
     world.clock.advance(FIRST_RETRY_MS);
     await waitFor(world.desktop.engine, (s) => s.outbox[0]?.state === 'delivered');
