@@ -44,3 +44,14 @@ export class ManualClock implements Clock {
     this.#now = until;
   }
 }
+
+/**
+ * Moves a manual clock on a second at a time, letting the engines answer what each step set off (pings,
+ * retries) before the next, as time passing would.
+ */
+export async function advanceInSteps(clock: ManualClock, ms: number, stepMs = 1_000): Promise<void> {
+  for (let passed = 0; passed < ms; passed += stepMs) {
+    clock.advance(Math.min(stepMs, ms - passed));
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}

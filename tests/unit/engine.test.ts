@@ -11,6 +11,7 @@ import {
   type TestDevice,
   waitFor,
 } from '../helpers/engine-fixture';
+import { advanceInSteps, ManualClock } from '../helpers/node-env';
 
 const opened: TestDevice[] = [];
 async function open(hub: MemoryHub, ua: string, options = {}) {
@@ -158,9 +159,11 @@ describe('engine', () => {
 
   it('settles two devices dialling each other at once on a single session', async () => {
     const hub = new MemoryHub();
-    const desktop = await open(hub, DESKTOP_UA);
-    const phone = await open(hub, PHONE_UA);
+    const clock = new ManualClock();
+    const desktop = await open(hub, DESKTOP_UA, { clock });
+    const phone = await open(hub, PHONE_UA, { clock });
     await pairDevices(desktop, phone);
+    const phoneId = desktop.engine.snapshot().devices[0]?.deviceId ?? '';
     // Both lose the server and come back at the same moment: both dial.
     phone.network().goOffline();
     desktop.network().goOffline();
@@ -169,14 +172,17 @@ describe('engine', () => {
     desktop.network().setStatus('online');
     await waitFor(desktop.engine, (s) => s.devices[0]?.status === 'online');
     await waitFor(phone.engine, (s) => s.devices[0]?.status === 'online');
-    await new Promise((r) => setTimeout(r, 100));
+    const settled = desktop.engine.session(phoneId);
+    // Past every wait a duplicate connection could still end in (the wait for the other side's session,
+    // the first retries), nothing has replaced or dropped the session both kept.
+    await advanceInSteps(clock, 35_000);
+    expect(desktop.engine.session(phoneId)).toBe(settled);
+    expect(desktop.network().transports.filter((t) => t.isOpen)).toHaveLength(1);
+    expect(phone.network().transports.filter((t) => t.isOpen)).toHaveLength(1);
     expect(desktop.engine.snapshot().devices[0]?.status).toBe('online');
     expect(phone.engine.snapshot().devices[0]?.status).toBe('online');
     const arrived = nextInboxItem(phone);
-    await desktop.engine.sendItem(desktop.engine.snapshot().devices[0]?.deviceId ?? '', {
-      kind: 'text',
-      text: 'one',
-    });
+    await desktop.engine.sendItem(phoneId, { kind: 'text', text: 'one' });
     expect((await arrived).item).toEqual({ kind: 'text', text: 'one' });
   });
 
