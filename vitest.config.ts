@@ -4,6 +4,8 @@ import { defineConfig } from 'vitest/config';
 // WebRTC (node-datachannel) in Node. End-to-end tests in real Chromium live under tests/e2e (Playwright).
 export default defineConfig({
   test: {
+    // DIRECTDROP_TEST_LOAD=1 runs the suites with one core kept busy (tests/support/cpu-load.ts).
+    globalSetup: ['tests/support/cpu-load.ts'],
     projects: [
       { test: { name: 'unit', include: ['tests/unit/**/*.test.ts'], environment: 'node' } },
       {
