@@ -149,29 +149,19 @@ test(`${QUEUED} items queued while the phone is away are all delivered, once eac
   phone = await launchPhone(profileDir);
   await recordStoredItems(phone.context);
   await phone.page.goto(server.publicUrl);
-  await expect
-    .poll(async () => (await storedItems(phone.page)).length, { timeout: 4 * 60_000, intervals: [1_000] })
-    .toBeGreaterThanOrEqual(QUEUED);
-  // Nothing more trickles in (a duplicate would).
+  // Every entry acknowledged: the phone stored each one, and nothing is in flight any more that could
+  // still arrive (a sender never sends again what was acknowledged), so what is stored now is final.
   await expect
     .poll(
       async () => {
-        const before = (await storedItems(phone.page)).length;
-        await new Promise((resolve) => setTimeout(resolve, 2_000));
-        return (await storedItems(phone.page)).length - before;
+        const state = await askEngineFrom(paired.popup, { type: 'get-state' });
+        return state.snapshot.outbox.filter((e) => e.state === 'queued' || e.state === 'sending').length;
       },
-      { timeout: 30_000 },
+      { timeout: 4 * 60_000, intervals: [1_000] },
     )
     .toBe(0);
   const stored = await storedItems(phone.page);
   expect(stored.map((item) => item.text)).toEqual(waiting);
   expect(new Set(stored.map((item) => item.id)).size).toBe(QUEUED);
-
-  await expect
-    .poll(async () => {
-      const state = await askEngineFrom(paired.popup, { type: 'get-state' });
-      return state.snapshot.outbox.filter((e) => e.state === 'queued' || e.state === 'sending').length;
-    })
-    .toBe(0);
   await expect(phone.page.getByTestId('inbox-item').first()).toContainText(texts[QUEUED - 1] ?? '');
 });

@@ -23,6 +23,7 @@ import {
   offscreenTargetId,
   opfsListing,
   receivedSha256,
+  recordServerStatus,
   rowBytesDone,
   sampleRow,
   sendFilesFrom,
@@ -165,8 +166,9 @@ test('the server is killed, hangs, and restarts during a transfer: the data chan
 
   const port = server.httpPort;
   const samples = sampleRow(phoneRow, 100);
+  const desktopStatus = await recordServerStatus(paired.popup);
+  const phoneStatus = await recordServerStatus(phone.page);
   await server.close();
-  const killedAt = Date.now();
   // Reconnection attempts now hang rather than fail fast, as with a hung server or proxy, until both
   // sides give up on their sockets (10 s without an answer) and try again.
   const hung = await startUnresponsiveServer(port);
@@ -175,9 +177,11 @@ test('the server is killed, hangs, and restarts during a transfer: the data chan
   await expect(phone.page.getByTestId('server-status')).not.toHaveAttribute('data-status', 'online');
   await expect.poll(() => rowBytesDone(phoneRow)).toBeGreaterThan(atKill + 5 * MB);
 
-  // Past the point where both sides gave up on the hung server, the session is still there: an item
-  // goes straight over it.
-  await new Promise((resolve) => setTimeout(resolve, Math.max(0, killedAt + 12_000 - Date.now())));
+  // Past the point where both sides gave up on the hung server (their watchdogs dropped the socket that
+  // never answered), the session is still there: an item goes straight over it.
+  const gaveUp = (entries: string[]) => entries.some((entry) => entry.includes('the server did not answer'));
+  await expect.poll(async () => gaveUp(await desktopStatus.seen()), { timeout: 30_000 }).toBe(true);
+  await expect.poll(async () => gaveUp(await phoneStatus.seen()), { timeout: 30_000 }).toBe(true);
   await currentWorker(desktop);
   expect(await sendLink('https://example.com/while-the-server-is-down')).toEqual({
     ok: true,

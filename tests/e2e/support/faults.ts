@@ -349,3 +349,34 @@ export function sampleRow(row: Locator, everyMs = 200): { stop(): Promise<RowSam
     },
   };
 }
+
+/**
+ * Records every state a page's server indicator takes from now on (status and the problem it names), so
+ * a test can wait for a passing state such as "gave up on a server that never answered" without polling
+ * fast enough to catch it.
+ */
+export async function recordServerStatus(page: Page): Promise<{ seen(): Promise<string[]> }> {
+  await page.evaluate(() => {
+    const seen: string[] = [];
+    const record = () => {
+      const status = document.querySelector('[data-testid="server-status"]');
+      if (!status) return;
+      const entry = `${status.getAttribute('data-status')}|${status.getAttribute('title') ?? ''}`;
+      if (seen[seen.length - 1] !== entry) seen.push(entry);
+    };
+    record();
+    new MutationObserver(record).observe(document.body, {
+      subtree: true,
+      childList: true,
+      attributes: true,
+      attributeFilter: ['data-status', 'title'],
+    });
+    Object.assign(globalThis, { directDropServerStatuses: seen });
+  });
+  return {
+    seen: () =>
+      page.evaluate(
+        () => (globalThis as unknown as { directDropServerStatuses: string[] }).directDropServerStatuses,
+      ),
+  };
+}
