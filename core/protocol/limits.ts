@@ -1,6 +1,10 @@
 // Every bound the protocol enforces, in one place so the protocol document and the code agree.
 
-export const PROTOCOL_VERSION = 1;
+/**
+ * 2: the initiator commits to its share of the handshake before the responder answers (a v1 peer and a v2
+ * peer refuse each other's hello with `version`).
+ */
+export const PROTOCOL_VERSION = 2;
 
 /** Largest control (JSON text) message accepted or sent; below SCTP's usual 256 KiB maxMessageSize. */
 export const MAX_CONTROL_MESSAGE_BYTES = 240 * 1024;
