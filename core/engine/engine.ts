@@ -14,6 +14,7 @@ import type { PresenceChannel, PresencePeer } from '../presence/presence-channel
 import { roomIdFor, roomKeyFromTranscript } from '../presence/rooms';
 import { cleanDeviceName, type DeviceProfile } from '../protocol/device';
 import type { HelloMessage, Item } from '../protocol/messages';
+import { AnswerBudget } from '../session/answer-budget';
 import { describeHandshakeFailure, VERIFICATION_FAILED } from '../session/failure-messages';
 import { HandshakeError, type HandshakeSuccess, runHandshake } from '../session/handshake';
 import { MessageQueue } from '../session/message-queue';
@@ -172,6 +173,8 @@ export class Engine {
   readonly #unpaired = new Map<string, UnpairedSessionInfo>();
   readonly #nearbyDialing = new Map<string, Promise<Session>>();
   readonly #nearbyProblems = new Map<string, string>();
+  /** Each nearby handshake answered is one guess at a verification code for the dialler: rationed. */
+  readonly #nearbyAnswers: AnswerBudget;
   /** Room id -> paired device id, for the rooms announced last. */
   #rooms = new Map<string, string>();
   #announceRun = 0;
@@ -193,6 +196,7 @@ export class Engine {
   ) {
     this.#presenceSettings = presenceSettings;
     this.#options = options;
+    this.#nearbyAnswers = new AnswerBudget(options.clock);
     this.#state = state;
     this.#identity = identity;
     this.#profile = profile;
@@ -875,6 +879,7 @@ export class Engine {
             return taken;
           },
           acceptsNearby: () => this.#presenceSettings.visible,
+          spendNearbyAnswer: () => this.#nearbyAnswers.take(),
           admit: (hello) => this.#admit(hello, (id) => (answeringFor = id)),
         },
         crypto: this.#options.crypto,

@@ -19,6 +19,12 @@ export const MAX_ITEM_ID_LENGTH = 64;
 export const PAIRING_TTL_MS = 2 * 60 * 1000;
 /** The handshake must finish within this time or the connection is dropped. */
 export const HANDSHAKE_TIMEOUT_MS = 15_000;
+/**
+ * Nearby (unpaired) handshakes a device answers: this many at once, then one more per interval. Each
+ * answer is one guess at the verification code for whoever dialled (core/session/answer-budget.ts).
+ */
+export const NEARBY_ANSWER_BURST = 30;
+export const NEARBY_ANSWER_INTERVAL_MS = 2 * 60 * 1000;
 /** Messages held for a handshake or session before the engine attaches. */
 export const MAX_QUEUED_MESSAGES = 64;
 

@@ -67,6 +67,7 @@ export const REJECT_REASONS = [
   'duplicate',
   'protocol',
   'timeout',
+  'busy',
 ] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 

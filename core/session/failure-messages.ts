@@ -23,6 +23,8 @@ export function describeHandshakeFailure(error: HandshakeError): string {
       return 'The other device runs an incompatible version of DirectDrop. Update both devices.';
     case 'timeout':
       return 'The other device did not answer in time.';
+    case 'busy':
+      return 'The other device takes no more connections from devices it is not paired with for a few minutes. Try again later, or pair with the QR code.';
     case 'duplicate':
       return 'The devices connected to each other twice at once; one connection was kept.';
     case 'closed':

@@ -60,6 +60,11 @@ export interface ResponderPolicy {
   takeOffer(pairingId: string): OfferTakeResult;
   /** Whether connections from devices that are not paired are taken at all (visible to nearby devices). */
   acceptsNearby?(): boolean;
+  /**
+   * Spends one of the nearby handshakes this device answers (each is one guess at the verification code
+   * for the dialler); false refuses this one as `busy`. Not asked for a paired device's key.
+   */
+  spendNearbyAnswer?(): boolean;
   /** A last refusal of an otherwise valid hello, e.g. to settle two simultaneous connections. */
   admit?(hello: HelloMessage): RejectReason | undefined;
 }
@@ -287,6 +292,11 @@ async function initiate(options: CommonOptions & { intent: InitiatorIntent }): P
   return { mode: intent.mode, role: 'initiator', peer: peerFrom(hello, peerKey), transcript };
 }
 
+function isPinned(policy: ResponderPolicy, deviceId: string, key: Uint8Array): boolean {
+  const pinned = policy.pinnedKey(deviceId);
+  return !!pinned && bytesEqual(pinned, key);
+}
+
 async function respond(options: CommonOptions & { policy: ResponderPolicy }): Promise<HandshakeSuccess> {
   const { policy, crypto, channel, fingerprints } = options;
   const { raw: theirHello, message: hello } = await expect(channel, 'hello');
@@ -297,8 +307,7 @@ async function respond(options: CommonOptions & { policy: ResponderPolicy }): Pr
 
   let secret: Uint8Array | undefined;
   if (hello.mode === 'session') {
-    const pinned = policy.pinnedKey(hello.device.id);
-    if (!pinned || !bytesEqual(pinned, peerKey)) throw new HandshakeError('not-paired', false);
+    if (!isPinned(policy, hello.device.id, peerKey)) throw new HandshakeError('not-paired', false);
   } else if (hello.mode === 'nearby') {
     if (!policy.acceptsNearby?.()) throw new HandshakeError('not-paired', false);
   } else {
@@ -309,6 +318,9 @@ async function respond(options: CommonOptions & { policy: ResponderPolicy }): Pr
   }
   const refusal = policy.admit?.(hello);
   if (refusal) throw new HandshakeError(refusal, false);
+  if (hello.mode === 'nearby' && !isPinned(policy, hello.device.id, peerKey)) {
+    if (policy.spendNearbyAnswer?.() === false) throw new HandshakeError('busy', false);
+  }
 
   const ownHello = await helloFor(options, hello.mode);
   channel.send(ownHello);

@@ -14,7 +14,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { toBase64Url } from '../../core/bytes';
 import type { EngineNotice } from '../../core/engine/engine';
 import { createIdentity, type DeviceIdentity } from '../../core/identity';
-import { PROTOCOL_VERSION } from '../../core/protocol/limits';
+import { NEARBY_ANSWER_BURST, NEARBY_ANSWER_INTERVAL_MS, PROTOCOL_VERSION } from '../../core/protocol/limits';
 import { type HelloMessage, parseControlMessage } from '../../core/protocol/messages';
 import { runHandshake } from '../../core/session/handshake';
 import { MessageQueue } from '../../core/session/message-queue';
@@ -25,13 +25,17 @@ import {
   MemoryHub,
   openDevice,
   PHONE_UA,
+  pairDevices,
   type TestDevice,
   waitFor,
 } from '../helpers/engine-fixture';
-import { connectRaw, eventually, settle } from '../helpers/hostile-peer';
+import { connectAuthenticated, connectRaw, eventually, settle } from '../helpers/hostile-peer';
 import { channelPair, type MemoryTransport } from '../helpers/memory-network';
 import { MemoryPresenceHub } from '../helpers/memory-presence';
-import { nodeCrypto, realClock } from '../helpers/node-env';
+import { ManualClock, nodeCrypto, realClock } from '../helpers/node-env';
+
+/** Nearby handshakes the attacker opens to one phone in the rationing test. */
+const ATTEMPTS = 40;
 
 /**
  * Candidate hellos the attacker may try per leg. Answering both devices, it needs two candidates (one per
@@ -259,5 +263,55 @@ describe('a server in the middle of a nearby connection', { timeout: 30_000 }, (
     // No session, and the phone's user is told why, exactly as for any failed verification.
     expect(phone.engine.snapshot().nearby.every((n) => n.status !== 'connected')).toBe(true);
     expect(notices.filter((n) => n.kind === 'verification-failed')).toHaveLength(1);
+  });
+
+  it('gets a bounded number of guesses: the phone answers at most a burst of nearby handshakes, then one per interval, and paired devices are not held back', async () => {
+    const hub = new MemoryHub();
+    const clock = new ManualClock();
+    const phone = await openDevice(hub, PHONE_UA, { clock });
+    const desktop = await openDevice(hub, DESKTOP_UA, { clock });
+    opened.push(phone, desktop);
+    const phonePeer = phone.network().localPeerId;
+
+    // Each handshake the phone answers gives the dialler one code to compare with the one it holds on the
+    // other leg, whether it completes the handshake or walks away once it has the phone's nonce.
+    const attempt = async (i: number): Promise<string> => {
+      if (i % 2 === 0) {
+        return connectAuthenticated(hub, phonePeer, { mode: 'nearby' }, { clock }).then(
+          ({ peer }) => {
+            peer.close();
+            return 'answered';
+          },
+          (error: { reason?: string }) => error.reason ?? 'failed',
+        );
+      }
+      const walker = await connectRaw(hub, phonePeer);
+      walker.sendJson({
+        t: 'hello',
+        v: PROTOCOL_VERSION,
+        mode: 'nearby',
+        device: { id: walker.identity.deviceId, name: 'Pixel 8', type: 'phone' },
+        key: toBase64Url(walker.identity.publicKey),
+        peerId: walker.peerId,
+        nonce: toBase64Url(nodeCrypto.randomBytes(16)),
+        commit: toBase64Url(nodeCrypto.randomBytes(32)),
+      });
+      await eventually(() => walker.messages().length > 0);
+      walker.close();
+      const [reply] = walker.messages();
+      return reply?.t === 'hello' ? 'answered' : reply?.t === 'reject' ? reply.reason : 'failed';
+    };
+    const outcomes: string[] = [];
+    for (let i = 0; i < ATTEMPTS; i++) outcomes.push(await attempt(i));
+    expect(outcomes.filter((o) => o === 'answered')).toHaveLength(NEARBY_ANSWER_BURST);
+    expect(outcomes.slice(NEARBY_ANSWER_BURST).every((o) => o === 'busy')).toBe(true);
+
+    // One more per interval, not one more per try.
+    clock.advance(NEARBY_ANSWER_INTERVAL_MS);
+    expect([await attempt(0), await attempt(0)]).toEqual(['answered', 'busy']);
+
+    // Pairing with the QR code (and the sessions of paired devices) is not rationed.
+    await pairDevices(desktop, phone);
+    expect(phone.engine.snapshot().devices).toHaveLength(1);
   });
 });
