@@ -1,10 +1,11 @@
 // Handshake failures in words a user can act on. A verification failure is worded the same on both
-// sides, because either side may be the one that detects it.
+// sides, because either side may be the one that detects it, and does not send the user to "a network
+// they trust": the interference may come from the DirectDrop server itself, which any network reaches.
 
 import type { HandshakeError } from './handshake';
 
 export const VERIFICATION_FAILED =
-  'The connection could not be verified, so DirectDrop closed it. Someone between the devices may be interfering; try again on a network you trust.';
+  'The connection could not be verified, so DirectDrop closed it. Someone in between, possibly the DirectDrop server itself, may be interfering. Pair with the QR code rather than over Nearby, check the server address in the settings, or use a server you run yourself.';
 
 export function describeHandshakeFailure(error: HandshakeError): string {
   switch (error.reason) {
