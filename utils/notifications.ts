@@ -73,7 +73,7 @@ export async function notifyNotice(notice: EngineNotice, notifyOnReceive: boolea
       await notify(
         `unverified:${Date.now()}`,
         'Connection could not be verified',
-        `${notice.name ? `${notice.name}: ` : ''}DirectDrop closed a connection it could not verify. Someone between the devices may be interfering.`,
+        `${notice.name ? `${notice.name}: ` : ''}DirectDrop closed a connection it could not verify. Someone in between, possibly the server, may be interfering.`,
       );
       return;
   }

@@ -14,6 +14,7 @@ import type { PresenceChannel, PresencePeer } from '../presence/presence-channel
 import { roomIdFor, roomKeyFromTranscript } from '../presence/rooms';
 import { cleanDeviceName, type DeviceProfile } from '../protocol/device';
 import type { HelloMessage, Item } from '../protocol/messages';
+import { AnswerBudget } from '../session/answer-budget';
 import { describeHandshakeFailure, VERIFICATION_FAILED } from '../session/failure-messages';
 import { HandshakeError, type HandshakeSuccess, runHandshake } from '../session/handshake';
 import { MessageQueue } from '../session/message-queue';
@@ -184,6 +185,8 @@ export class Engine {
   readonly #unpaired = new Map<string, UnpairedSessionInfo>();
   readonly #nearbyDialing = new Map<string, Promise<Session>>();
   readonly #nearbyProblems = new Map<string, string>();
+  /** Each nearby handshake answered is one guess at a verification code for the dialler: rationed. */
+  readonly #nearbyAnswers: AnswerBudget;
   /** Room id -> paired device id, for the rooms announced last. */
   #rooms = new Map<string, string>();
   /** Paired device id -> whether the presence service last showed it in our shared room. */
@@ -209,6 +212,7 @@ export class Engine {
   ) {
     this.#presenceSettings = presenceSettings;
     this.#options = options;
+    this.#nearbyAnswers = new AnswerBudget(options.clock);
     this.#state = state;
     this.#identity = identity;
     this.#profile = profile;
@@ -973,6 +977,7 @@ export class Engine {
             return taken;
           },
           acceptsNearby: () => this.#presenceSettings.visible,
+          spendNearbyAnswer: () => this.#nearbyAnswers.take(),
           admit: (hello) => this.#admit(hello, (id) => (answeringFor = id)),
         },
         crypto: this.#options.crypto,

@@ -1,6 +1,10 @@
 // Every bound the protocol enforces, in one place so the protocol document and the code agree.
 
-export const PROTOCOL_VERSION = 1;
+/**
+ * 2: the initiator commits to its share of the handshake before the responder answers (a v1 peer and a v2
+ * peer refuse each other's hello with `version`).
+ */
+export const PROTOCOL_VERSION = 2;
 
 /** Largest control (JSON text) message accepted or sent; below SCTP's usual 256 KiB maxMessageSize. */
 export const MAX_CONTROL_MESSAGE_BYTES = 240 * 1024;
@@ -15,6 +19,12 @@ export const MAX_ITEM_ID_LENGTH = 64;
 export const PAIRING_TTL_MS = 2 * 60 * 1000;
 /** The handshake must finish within this time or the connection is dropped. */
 export const HANDSHAKE_TIMEOUT_MS = 15_000;
+/**
+ * Nearby (unpaired) handshakes a device answers: this many at once, then one more per interval. Each
+ * answer is one guess at the verification code for whoever dialled (core/session/answer-budget.ts).
+ */
+export const NEARBY_ANSWER_BURST = 30;
+export const NEARBY_ANSWER_INTERVAL_MS = 2 * 60 * 1000;
 /** Messages held for a handshake or session before the engine attaches. */
 export const MAX_QUEUED_MESSAGES = 64;
 

@@ -43,6 +43,8 @@ export const helloSchema = z.object({
   key: base64url(87),
   peerId: peerIdSchema,
   nonce: base64url(22),
+  /** Initiator only: SHA-256 commitment to the value its auth opens (core/session/commitment.ts). */
+  commit: base64url(43).optional(),
   pairingId: base64url(11).optional(),
 });
 
@@ -50,6 +52,8 @@ export const authSchema = z.object({
   t: z.literal('auth'),
   sig: base64urlUpTo(200),
   mac: base64url(43).optional(),
+  /** Initiator only: the 32-byte value its hello committed to. */
+  reveal: base64url(43).optional(),
 });
 
 export const REJECT_REASONS = [
@@ -63,6 +67,7 @@ export const REJECT_REASONS = [
   'duplicate',
   'protocol',
   'timeout',
+  'busy',
 ] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 

@@ -1,10 +1,11 @@
 // Handshake failures in words a user can act on. A verification failure is worded the same on both
-// sides, because either side may be the one that detects it.
+// sides, because either side may be the one that detects it, and does not send the user to "a network
+// they trust": the interference may come from the DirectDrop server itself, which any network reaches.
 
 import type { HandshakeError } from './handshake';
 
 export const VERIFICATION_FAILED =
-  'The connection could not be verified, so DirectDrop closed it. Someone between the devices may be interfering; try again on a network you trust.';
+  'The connection could not be verified, so DirectDrop closed it. Someone in between, possibly the DirectDrop server itself, may be interfering. Pair with the QR code rather than over Nearby, check the server address in the settings, or use a server you run yourself.';
 
 export function describeHandshakeFailure(error: HandshakeError): string {
   switch (error.reason) {
@@ -23,6 +24,8 @@ export function describeHandshakeFailure(error: HandshakeError): string {
       return 'The other device runs an incompatible version of DirectDrop. Update both devices.';
     case 'timeout':
       return 'The other device did not answer in time.';
+    case 'busy':
+      return 'The other device takes no more connections from devices it is not paired with for a few minutes. Try again later, or pair with the QR code.';
     case 'duplicate':
       return 'The devices connected to each other twice at once; one connection was kept.';
     case 'closed':

@@ -1,7 +1,9 @@
 // The authenticated handshake that runs on every new data channel before anything else is processed.
 // Pairing mode proves knowledge of the QR secret and pins both identity keys; session mode proves
 // possession of the pinned keys. Both bind the proof to the DTLS fingerprints each side sees, so a
-// signalling server that relays two separate connections fails closed. See PROTOCOL.md.
+// signalling server that relays two separate connections fails closed. The initiator commits to its share
+// before the responder sends its own, so nobody can steer the transcript (and with it the verification
+// code of nearby mode) by choosing its share last. See PROTOCOL.md.
 
 import { bytesEqual, fromBase64Url, toBase64Url } from '../bytes';
 import type { Clock } from '../clock';
@@ -12,6 +14,7 @@ import type { OfferTakeResult } from '../pairing/pairing-offers';
 import { cleanDeviceName, type DeviceProfile } from '../protocol/device';
 import { HANDSHAKE_TIMEOUT_MS, PROTOCOL_VERSION } from '../protocol/limits';
 import {
+  type AuthMessage,
   type ControlMessage,
   encodeControlMessage,
   type HelloMessage,
@@ -19,6 +22,7 @@ import {
   type RejectReason,
 } from '../protocol/messages';
 import type { DtlsFingerprints } from '../transport';
+import { newCommitment, opensCommitment } from './commitment';
 import {
   type HandshakeMode,
   type HandshakeRole,
@@ -56,6 +60,11 @@ export interface ResponderPolicy {
   takeOffer(pairingId: string): OfferTakeResult;
   /** Whether connections from devices that are not paired are taken at all (visible to nearby devices). */
   acceptsNearby?(): boolean;
+  /**
+   * Spends one of the nearby handshakes this device answers (each is one guess at the verification code
+   * for the dialler); false refuses this one as `busy`. Not asked for a paired device's key.
+   */
+  spendNearbyAnswer?(): boolean;
   /** A last refusal of an otherwise valid hello, e.g. to settle two simultaneous connections. */
   admit?(hello: HelloMessage): RejectReason | undefined;
 }
@@ -135,8 +144,14 @@ function trySend(channel: HandshakeChannel, message: ControlMessage): void {
   }
 }
 
-async function helloFor(options: CommonOptions, mode: HandshakeMode, pairingId?: string): Promise<string> {
+async function helloFor(
+  options: CommonOptions,
+  mode: HandshakeMode,
+  extra: { pairingId?: string; commit?: string } = {},
+): Promise<string> {
   const { self, crypto } = options;
+  // The nonce keeps every hello unique (and keeps the hello one that a version 1 device can parse, so it
+  // answers "version"); the initiator's share of the transcript is its committed value.
   const hello: HelloMessage = {
     t: 'hello',
     v: PROTOCOL_VERSION,
@@ -145,7 +160,8 @@ async function helloFor(options: CommonOptions, mode: HandshakeMode, pairingId?:
     key: toBase64Url(self.identity.publicKey),
     peerId: self.peerId,
     nonce: toBase64Url(crypto.randomBytes(16)),
-    ...(pairingId ? { pairingId } : {}),
+    ...(extra.commit ? { commit: extra.commit } : {}),
+    ...(extra.pairingId ? { pairingId: extra.pairingId } : {}),
   };
   return encodeControlMessage(hello);
 }
@@ -196,22 +212,28 @@ async function prove(
   role: HandshakeRole,
   transcript: Uint8Array,
   secret: Uint8Array | undefined,
+  reveal?: string,
 ): Promise<void> {
   const sig = await options.crypto.sign(options.self.identity.privateKey, signatureInput(role, transcript));
   const mac = secret ? await options.crypto.hmacSha256(secret, pairingMacInput(role, transcript)) : undefined;
   options.channel.send(
-    encodeControlMessage({ t: 'auth', sig: toBase64Url(sig), ...(mac ? { mac: toBase64Url(mac) } : {}) }),
+    encodeControlMessage({
+      t: 'auth',
+      sig: toBase64Url(sig),
+      ...(mac ? { mac: toBase64Url(mac) } : {}),
+      ...(reveal ? { reveal } : {}),
+    }),
   );
 }
 
 async function verifyProof(
   options: CommonOptions,
   role: HandshakeRole,
+  message: AuthMessage,
   transcript: Uint8Array,
   peerKey: Uint8Array,
   secret: Uint8Array | undefined,
 ): Promise<void> {
-  const { message } = await expect(options.channel, 'auth');
   const sig = fromBase64Url(message.sig);
   const sigOk = !!sig && (await options.crypto.verify(peerKey, sig, signatureInput(role, transcript)));
   let macOk = true;
@@ -233,16 +255,22 @@ async function initiate(options: CommonOptions & { intent: InitiatorIntent }): P
         ? intent.peer.deviceId
         : undefined;
 
-  const ownHello = await helloFor(
-    options,
-    intent.mode,
-    intent.mode === 'pair' ? intent.invite.pairingId : undefined,
-  );
+  const { reveal, commit } = await newCommitment(crypto, {
+    mode: intent.mode,
+    initiatorKey: toBase64Url(options.self.identity.publicKey),
+    initiatorFingerprint: fingerprints.local,
+  });
+  const ownHello = await helloFor(options, intent.mode, {
+    commit,
+    ...(intent.mode === 'pair' ? { pairingId: intent.invite.pairingId } : {}),
+  });
   channel.send(ownHello);
   const { raw: theirHello, message: hello } = await expect(channel, 'hello');
   const peerKey = await checkHello(crypto, hello);
   if (hello.mode !== intent.mode)
     throw new HandshakeError('protocol', false, 'the peer answered in another mode');
+  if (hello.commit !== undefined)
+    throw new HandshakeError('protocol', false, 'the responder sent a commitment');
   if (expectedDevice !== undefined && hello.device.id !== expectedDevice) {
     throw new HandshakeError('wrong-device', false, 'a different device answered at this address');
   }
@@ -254,23 +282,32 @@ async function initiate(options: CommonOptions & { intent: InitiatorIntent }): P
     mode: intent.mode,
     initiatorHello: ownHello,
     responderHello: theirHello,
+    initiatorReveal: reveal,
     initiatorFingerprint: fingerprints.local,
     responderFingerprint: fingerprints.remote,
   });
-  await prove(options, 'initiator', transcript, secret);
-  await verifyProof(options, 'responder', transcript, peerKey, secret);
+  await prove(options, 'initiator', transcript, secret, reveal);
+  const { message: auth } = await expect(channel, 'auth');
+  await verifyProof(options, 'responder', auth, transcript, peerKey, secret);
   return { mode: intent.mode, role: 'initiator', peer: peerFrom(hello, peerKey), transcript };
+}
+
+function isPinned(policy: ResponderPolicy, deviceId: string, key: Uint8Array): boolean {
+  const pinned = policy.pinnedKey(deviceId);
+  return !!pinned && bytesEqual(pinned, key);
 }
 
 async function respond(options: CommonOptions & { policy: ResponderPolicy }): Promise<HandshakeSuccess> {
   const { policy, crypto, channel, fingerprints } = options;
   const { raw: theirHello, message: hello } = await expect(channel, 'hello');
   const peerKey = await checkHello(crypto, hello);
+  // Without a commitment the initiator could pick its share after seeing ours: never answer such a hello.
+  const { commit } = hello;
+  if (commit === undefined) throw new HandshakeError('protocol', false, 'the hello carries no commitment');
 
   let secret: Uint8Array | undefined;
   if (hello.mode === 'session') {
-    const pinned = policy.pinnedKey(hello.device.id);
-    if (!pinned || !bytesEqual(pinned, peerKey)) throw new HandshakeError('not-paired', false);
+    if (!isPinned(policy, hello.device.id, peerKey)) throw new HandshakeError('not-paired', false);
   } else if (hello.mode === 'nearby') {
     if (!policy.acceptsNearby?.()) throw new HandshakeError('not-paired', false);
   } else {
@@ -281,17 +318,33 @@ async function respond(options: CommonOptions & { policy: ResponderPolicy }): Pr
   }
   const refusal = policy.admit?.(hello);
   if (refusal) throw new HandshakeError(refusal, false);
+  if (hello.mode === 'nearby' && !isPinned(policy, hello.device.id, peerKey)) {
+    if (policy.spendNearbyAnswer?.() === false) throw new HandshakeError('busy', false);
+  }
 
   const ownHello = await helloFor(options, hello.mode);
   channel.send(ownHello);
+  const { message: auth } = await expect(channel, 'auth');
+  // The initiator chose its share before it saw our nonce, or the handshake ends here.
+  const reveal = auth.reveal;
+  const opened =
+    reveal !== undefined &&
+    (await opensCommitment(crypto, commit, {
+      mode: hello.mode,
+      initiatorKey: hello.key,
+      initiatorFingerprint: fingerprints.remote,
+      reveal,
+    }));
+  if (!opened) throw new HandshakeError('bad-proof', false, 'the initiator did not open its commitment');
   const transcript = await transcriptHash(crypto, {
     mode: hello.mode,
     initiatorHello: theirHello,
     responderHello: ownHello,
+    initiatorReveal: reveal,
     initiatorFingerprint: fingerprints.remote,
     responderFingerprint: fingerprints.local,
   });
-  await verifyProof(options, 'initiator', transcript, peerKey, secret);
+  await verifyProof(options, 'initiator', auth, transcript, peerKey, secret);
   await prove(options, 'responder', transcript, secret);
   return { mode: hello.mode, role: 'responder', peer: peerFrom(hello, peerKey), transcript };
 }

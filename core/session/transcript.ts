@@ -1,6 +1,6 @@
 // The handshake transcript and the exact bytes each proof covers. The transcript hashes both hello
-// messages exactly as sent and both DTLS fingerprints as this side sees them, each length-prefixed so no
-// two different inputs can produce the same byte string.
+// messages exactly as sent, the initiator's opened commitment and both DTLS fingerprints as this side sees
+// them, each length-prefixed so no two different inputs can produce the same byte string.
 
 import { concatBytes, utf8 } from '../bytes';
 import type { CryptoEnv } from '../crypto';
@@ -13,11 +13,13 @@ export interface TranscriptInput {
   mode: HandshakeMode;
   initiatorHello: string;
   responderHello: string;
+  /** The value the initiator committed to in its hello and opened in its auth (see commitment.ts). */
+  initiatorReveal: string;
   initiatorFingerprint: string;
   responderFingerprint: string;
 }
 
-function lengthPrefixed(text: string): Uint8Array {
+export function lengthPrefixed(text: string): Uint8Array {
   const bytes = utf8(text);
   const prefix = new Uint8Array(4);
   new DataView(prefix.buffer).setUint32(0, bytes.length);
@@ -28,10 +30,11 @@ export function transcriptHash(crypto: CryptoEnv, input: TranscriptInput): Promi
   return crypto.sha256(
     concatBytes(
       ...[
-        'DirectDrop handshake v1',
+        'DirectDrop handshake v2',
         input.mode,
         input.initiatorHello,
         input.responderHello,
+        input.initiatorReveal,
         normalizeFingerprint(input.initiatorFingerprint),
         normalizeFingerprint(input.responderFingerprint),
       ].map(lengthPrefixed),

@@ -5,6 +5,7 @@
 
 import { toBase64Url } from '../../core/bytes';
 import { DEVICE_TYPES } from '../../core/protocol/device';
+import { PROTOCOL_VERSION } from '../../core/protocol/limits';
 import { REJECT_REASONS } from '../../core/protocol/messages';
 import { CANCEL_REASONS, DECLINE_REASONS, FILE_FAILURES } from '../../core/protocol/transfer-messages';
 
@@ -226,16 +227,22 @@ export function validMessage(
     case 0:
       return {
         t: 'hello',
-        v: 1,
+        v: PROTOCOL_VERSION,
         mode: rng.pick(['pair', 'session']),
         device: { id: rng.b64(16), name: nastyString(rng, 20) || 'x', type: rng.pick(DEVICE_TYPES) },
         key: rng.b64(65),
         peerId: hexPeerId(rng),
         nonce: rng.b64(16),
+        ...(rng.chance(0.5) ? { commit: rng.b64(32) } : {}),
         ...(rng.chance(0.5) ? { pairingId: rng.b64(8) } : {}),
       };
     case 1:
-      return { t: 'auth', sig: rng.b64(64), ...(rng.chance(0.5) ? { mac: rng.b64(32) } : {}) };
+      return {
+        t: 'auth',
+        sig: rng.b64(64),
+        ...(rng.chance(0.5) ? { mac: rng.b64(32) } : {}),
+        ...(rng.chance(0.5) ? { reveal: rng.b64(32) } : {}),
+      };
     case 2:
       return { t: 'reject', reason: rng.pick(REJECT_REASONS) };
     case 3:

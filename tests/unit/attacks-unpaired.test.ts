@@ -9,6 +9,7 @@ import type { EngineNotice } from '../../core/engine/engine';
 import type { FileEnv } from '../../core/engine/transfer-center';
 import type { DeviceIdentity } from '../../core/identity';
 import { createIdentity } from '../../core/identity';
+import { PROTOCOL_VERSION } from '../../core/protocol/limits';
 import { encodeDataFrame } from '../../core/transfer/data-frame';
 import {
   DESKTOP_UA,
@@ -92,12 +93,14 @@ function pairingIdOf(link: string): string {
 function helloFrom(identity: DeviceIdentity, peerId: string, mode: 'session' | 'pair', extra: object = {}) {
   return JSON.stringify({
     t: 'hello',
-    v: 1,
+    v: PROTOCOL_VERSION,
     mode,
     device: { id: identity.deviceId, name: 'Android phone', type: 'phone' },
     key: toBase64Url(identity.publicKey),
     peerId,
     nonce: toBase64Url(nodeCrypto.randomBytes(16)),
+    // An initiator's hello commits to its share; what it committed to never matters here.
+    commit: toBase64Url(nodeCrypto.randomBytes(32)),
     ...extra,
   });
 }

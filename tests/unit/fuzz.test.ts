@@ -21,6 +21,7 @@ import {
   MAX_QUEUED_MESSAGES,
   MAX_TEXT_BYTES,
   MAX_URL_LENGTH,
+  PROTOCOL_VERSION,
   RECEIVE_WINDOW_BYTES,
 } from '../../core/protocol/limits';
 import {
@@ -803,15 +804,21 @@ function handshakeFrames(
 ): string[] {
   const hello = {
     t: 'hello',
-    v: 1,
+    v: PROTOCOL_VERSION,
     mode: rng.pick(['pair', 'session', 'session']),
     device: { id: phone.deviceId, name: nastyString(rng, 20) || 'x', type: 'phone' },
     key: toBase64Url(phone.publicKey),
     peerId: hexPeerId(rng),
     nonce: rng.b64(16),
+    ...(rng.chance(0.8) ? { commit: rng.b64(32) } : {}),
     ...(rng.chance(0.5) ? { pairingId: rng.chance(0.5) ? rng.b64(8) : offers.issue().pairingId } : {}),
   };
-  const auth = { t: 'auth', sig: rng.b64(64), ...(rng.chance(0.5) ? { mac: rng.b64(32) } : {}) };
+  const auth = {
+    t: 'auth',
+    sig: rng.b64(64),
+    ...(rng.chance(0.5) ? { mac: rng.b64(32) } : {}),
+    ...(rng.chance(0.8) ? { reveal: rng.b64(32) } : {}),
+  };
   const frames = [
     rng.chance(0.6) ? JSON.stringify(hello) : mutatedMessage(rng, hello),
     rng.chance(0.6) ? JSON.stringify(auth) : rng.chance(0.5) ? mutatedMessage(rng, auth) : controlFrame(rng),

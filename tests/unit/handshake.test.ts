@@ -276,3 +276,57 @@ describe('session handshake', () => {
     void phone;
   });
 });
+
+describe('handshake across protocol versions', () => {
+  it('refuses a version 1 hello (no commitment) with "version", and still sends every field a version 1 device reads', async () => {
+    const clock = new ManualClock();
+    const desktop = await device('Chrome on Linux', DESKTOP_PEER);
+    const phone = await device('Android phone', PHONE_PEER);
+    const [a, b] = channelPair(PHONE_PEER, DESKTOP_PEER);
+    const { MessageQueue } = await import('../../core/session/message-queue');
+    const { runHandshake } = await import('../../core/session/handshake');
+    const queue = new MessageQueue(b);
+    const result = runHandshake({
+      role: 'responder',
+      policy: { ...pairingPolicy(new PairingOffers(nodeCrypto, clock)), acceptsNearby: () => true },
+      crypto: nodeCrypto,
+      clock,
+      self: { identity: desktop.identity, profile: { name: 'd', type: 'desktop' }, peerId: DESKTOP_PEER },
+      fingerprints: b.ownFingerprints,
+      channel: { send: (t) => b.send(t), next: () => queue.next() },
+    }).catch((e: unknown) => e);
+    const replies: string[] = [];
+    a.onMessage((frame) => typeof frame === 'string' && replies.push(frame));
+    a.send(
+      JSON.stringify({
+        t: 'hello',
+        v: 1,
+        mode: 'nearby',
+        device: { id: phone.identity.deviceId, name: 'Android phone', type: 'phone' },
+        key: toBase64Url(phone.identity.publicKey),
+        peerId: PHONE_PEER,
+        nonce: toBase64Url(nodeCrypto.randomBytes(16)),
+      }),
+    );
+    expect(await result).toMatchObject({ reason: 'version', byRemote: false });
+    expect(replies).toEqual(['{"t":"reject","reason":"version"}']);
+
+    // A version 2 initiator's hello keeps the version 1 fields (a 16-byte nonce among them), so a version 1
+    // responder parses it and answers "version" too, instead of "protocol".
+    const run = runBoth({
+      clock,
+      initiator: phone,
+      responder: desktop,
+      intent: { mode: 'nearby' },
+      policy: { ...pairingPolicy(new PairingOffers(nodeCrypto, clock)), acceptsNearby: () => true },
+    });
+    expect((await run.initiator).ok).toBe(true);
+    const first = parseControlMessage(run.channels[0].sent[0] as string);
+    expect(first.ok && first.message).toMatchObject({
+      t: 'hello',
+      v: 2,
+      nonce: expect.stringMatching(/^[A-Za-z0-9_-]{22}$/),
+      commit: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+    });
+  });
+});
