@@ -79,6 +79,20 @@ export function waitFor(
   });
 }
 
+/**
+ * Waits, a macrotask at a time and at most a thousand, for a condition no snapshot announces (what a
+ * presence hub or a network saw); fails if it never holds.
+ */
+export async function until(condition: () => boolean, what = 'the condition'): Promise<void> {
+  for (let turn = 0; turn < 1_000 && !condition(); turn++) await macrotask();
+  if (!condition()) throw new Error(`${what} did not come true`);
+}
+
+/** Lets the callbacks already queued run: the in-memory network and stores answer in microtasks. */
+export function macrotask(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 /** Pairs a phone with a desktop through a pairing link, as a scanned QR code would. */
 export async function pairDevices(desktop: TestDevice, phone: TestDevice): Promise<void> {
   const view = desktop.engine.startPairing(COMPANION_URL);

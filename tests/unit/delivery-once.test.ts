@@ -7,6 +7,7 @@ import { MemoryKeyValueStore } from '../../core/engine/key-value-store';
 import {
   DESKTOP_UA,
   MemoryHub,
+  macrotask,
   openDevice,
   PHONE_UA,
   pairDevices,
@@ -215,7 +216,7 @@ describe('a copy that arrives while the first is being stored', () => {
     phone.network().setStatus('online');
     await write.reached;
     // The write started inside the session's start-up: let that finish before breaking the channel.
-    await new Promise((resolve) => setImmediate(resolve));
+    await macrotask();
     // The phone's channel breaks while it is still writing; the desktop sends the item again over the
     // next session, and that copy reaches the phone while the first write is still under way.
     const resent = new Promise<void>((resolve) => {
@@ -230,7 +231,7 @@ describe('a copy that arrives while the first is being stored', () => {
     // The copy is handed to the phone's engine as its new session starts; whatever it does with it
     // synchronously or in the microtasks after is done once a macrotask has run.
     await waitFor(phone.engine, (s) => s.devices[0]?.status === 'online');
-    await new Promise((resolve) => setImmediate(resolve));
+    await macrotask();
     expect(
       phone
         .network()

@@ -4,15 +4,20 @@
 // "Pair" upgrades the session to a pairing once both sides confirm; rooms then find the device again.
 
 import { afterEach, describe, expect, it } from 'vitest';
+import type { Clock } from '../../core/clock';
+import { ACK_TIMEOUT_MS } from '../../core/engine/session';
 import {
   DESKTOP_UA,
   MemoryHub,
+  macrotask,
   openDevice,
   PHONE_UA,
   type TestDevice,
+  until,
   waitFor,
 } from '../helpers/engine-fixture';
 import { MemoryPresenceHub } from '../helpers/memory-presence';
+import { ManualClock } from '../helpers/node-env';
 import { relayInTheMiddle } from '../helpers/relay';
 import { bytesOf, memoryFiles, sha256 } from '../helpers/transfer-harness';
 
@@ -21,7 +26,10 @@ afterEach(() => {
   for (const device of opened.splice(0)) device.engine.close();
 });
 
-async function world(networks: { desktop: string; phone: string } = { desktop: 'home', phone: 'home' }) {
+async function world(
+  networks: { desktop: string; phone: string } = { desktop: 'home', phone: 'home' },
+  clock?: Clock,
+) {
   const hub = new MemoryHub();
   const presence = new MemoryPresenceHub();
   const desktopFiles = memoryFiles();
@@ -29,10 +37,12 @@ async function world(networks: { desktop: string; phone: string } = { desktop: '
   const desktop = await openDevice(hub, DESKTOP_UA, {
     files: desktopFiles,
     presence: { hub: presence, network: networks.desktop },
+    ...(clock ? { clock } : {}),
   });
   const phone = await openDevice(hub, PHONE_UA, {
     files: phoneFiles,
     presence: { hub: presence, network: networks.phone },
+    ...(clock ? { clock } : {}),
   });
   opened.push(desktop, phone);
   return { hub, presence, desktop, phone, desktopFiles, phoneFiles };
@@ -56,7 +66,9 @@ describe('nearby devices', { timeout: 20_000 }, () => {
     expect(phone.engine.snapshot().self.avatar).toMatch(/^[A-Za-z0-9_-]{8,32}$/);
 
     const apart = await world({ desktop: 'office', phone: 'cafe' });
-    await new Promise((r) => setTimeout(r, 50));
+    // Both have announced themselves and the presence service has told each what it sees.
+    await until(() => [...apart.presence.channels].every((c) => c.announced?.visible));
+    await macrotask();
     expect(apart.desktop.engine.snapshot().nearby).toEqual([]);
     expect(apart.phone.engine.snapshot().nearby).toEqual([]);
   });
@@ -88,8 +100,9 @@ describe('nearby devices', { timeout: 20_000 }, () => {
     expect(phoneSide?.verificationCode).toBe(desktopSide?.verificationCode);
     expect(offered.transfers[0]?.verificationCode).toBe(desktopSide?.verificationCode);
     expect(offered.transfers[0]?.deviceName).toBe(desktop.engine.snapshot().self.name);
-    // Auto-accept is for paired devices only, so the offer waits and nothing is stored yet.
-    await new Promise((r) => setTimeout(r, 100));
+    // Auto-accept is for paired devices only, so the offer waits and nothing is stored yet: no timer is
+    // involved, so whatever an accept would start has run once the pending callbacks have.
+    await macrotask();
     expect(phone.engine.snapshot().transfers[0]?.state).toBe('offered');
     expect(phoneFiles.store.completed.size).toBe(0);
     expect(phoneFiles.store.files.size).toBe(0);
@@ -146,17 +159,18 @@ describe('nearby devices', { timeout: 20_000 }, () => {
   });
 
   it('refuses items from a device that is not paired', async () => {
-    const { desktop, phone } = await world();
+    const clock = new ManualClock();
+    const { desktop, phone } = await world(undefined, clock);
     await waitFor(desktop.engine, (s) => s.nearby.length === 1);
     const session = await desktop.engine.connectNearby(peerIdOf(phone));
-    const outcome = await Promise.race([
-      session.sendItem('nearby-item', { kind: 'link', url: 'https://example.com/' }).then(
-        () => 'acknowledged',
-        () => 'refused',
-      ),
-      new Promise((resolve) => setTimeout(() => resolve('not acknowledged'), 300)),
-    ]);
-    expect(outcome).not.toBe('acknowledged');
+    const outcome = session.sendItem('nearby-item', { kind: 'link', url: 'https://example.com/' }).then(
+      () => 'acknowledged',
+      (error: Error) => error.message,
+    );
+    // Never acknowledged: the sender gives up when its wait for the acknowledgement runs out.
+    await macrotask();
+    clock.advance(ACK_TIMEOUT_MS);
+    expect(await outcome).toBe('The other device did not confirm the item in time.');
     expect(phone.engine.inbox()).toEqual([]);
   });
 

@@ -12,6 +12,7 @@ import {
   PHONE_UA,
   pairDevices,
   type TestDevice,
+  until,
   waitFor,
 } from '../helpers/engine-fixture';
 import { MemoryPresenceHub } from '../helpers/memory-presence';
@@ -62,12 +63,6 @@ async function pairedWithRooms(phoneStore = new MemoryKeyValueStore()) {
   // Rooms are announced once their ids are derived (WebCrypto, off the microtask queue).
   await until(() => (phonePresence()?.announced?.rooms.length ?? 0) > 0);
   return { hub, presence, clock, desktop, phone, phoneId, phonePresence };
-}
-
-/** Waits, a macrotask at a time and at most a thousand, for a condition nothing emits an event for. */
-async function until(condition: () => boolean): Promise<void> {
-  for (let turn = 0; turn < 1_000 && !condition(); turn++) await new Promise((r) => setImmediate(r));
-  expect(condition()).toBe(true);
 }
 
 const texts = (device: TestDevice) =>
