@@ -37,11 +37,10 @@ interface World {
   phoneStore: MemoryKeyValueStore;
 }
 
-async function pairedWorld(): Promise<World> {
+async function pairedWorld(phoneStore = new MemoryKeyValueStore()): Promise<World> {
   const hub = new MemoryHub();
   const clock = new ManualClock();
   const desktopStore = new MemoryKeyValueStore();
-  const phoneStore = new MemoryKeyValueStore();
   const desktop = await openDevice(hub, DESKTOP_UA, { clock, store: desktopStore });
   const phone = await openDevice(hub, PHONE_UA, { clock, store: phoneStore });
   opened.push(desktop, phone);
@@ -200,17 +199,10 @@ class HeldInboxStore extends MemoryKeyValueStore {
 
 describe('a copy that arrives while the first is being stored', () => {
   it('is acknowledged only once the item is really stored', async () => {
-    const hub = new MemoryHub();
-    const clock = new ManualClock();
     const phoneStore = new HeldInboxStore();
-    const desktop = await openDevice(hub, DESKTOP_UA, { clock });
-    const phone = await openDevice(hub, PHONE_UA, { clock, store: phoneStore });
-    opened.push(desktop, phone);
-    await pairDevices(desktop, phone);
-    const phoneId = desktop.engine.snapshot().devices[0]?.deviceId ?? '';
-    phone.network().goOffline();
-    await waitFor(desktop.engine, (s) => s.devices[0]?.status === 'offline');
-    await desktop.engine.sendItem(phoneId, { kind: 'text', text: 'slow disk' });
+    const world = await pairedWorld(phoneStore);
+    const { clock, desktop, phone } = world;
+    await queueWhileAway(world, 'slow disk');
 
     const write = phoneStore.holdNextInboxWrite();
     phone.network().setStatus('online');
@@ -248,17 +240,10 @@ describe('a copy that arrives while the first is being stored', () => {
 
 describe('a channel that breaks while its session is still starting', () => {
   it('is dialled again by the next retry', async () => {
-    const hub = new MemoryHub();
-    const clock = new ManualClock();
     const phoneStore = new HeldInboxStore();
-    const desktop = await openDevice(hub, DESKTOP_UA, { clock });
-    const phone = await openDevice(hub, PHONE_UA, { clock, store: phoneStore });
-    opened.push(desktop, phone);
-    await pairDevices(desktop, phone);
-    const phoneId = desktop.engine.snapshot().devices[0]?.deviceId ?? '';
-    phone.network().goOffline();
-    await waitFor(desktop.engine, (s) => s.devices[0]?.status === 'offline');
-    await desktop.engine.sendItem(phoneId, { kind: 'text', text: 'early break' });
+    const world = await pairedWorld(phoneStore);
+    const { clock, desktop, phone } = world;
+    await queueWhileAway(world, 'early break');
 
     // The queued item reaches the phone inside its session's start-up, where the held write lets the
     // test break the channel before the phone's dial has returned.
