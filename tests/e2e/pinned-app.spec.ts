@@ -53,17 +53,18 @@ test('a phone keeps its pinned app when the server changes it, and updates only 
   const served = await copyOfBuild();
   const pinned = await buildInfo(served);
   server = await startServer(0, { COMPANION_DIR: served });
-  const { page } = await phoneOn(server.httpUrl);
-  const runningBuild = page.getByTestId('running-build');
-  await expect(runningBuild).toHaveAttribute('data-digest', pinned.digest);
+  const phone = await phoneOn(server.httpUrl);
+  let page = phone.page;
+  const runningBuild = () => page.getByTestId('running-build');
+  await expect(runningBuild()).toHaveAttribute('data-digest', pinned.digest);
 
   // The server adds a script to the app it serves, and nothing else.
   await injectScript(served);
   await page.reload();
-  await expect(runningBuild).toHaveAttribute('data-digest', pinned.digest);
+  await expect(runningBuild()).toHaveAttribute('data-digest', pinned.digest);
   // A scanned code opens the app with a new fragment: that navigation is answered from the pinned build too.
   await page.goto(`${server.httpUrl}/?opened=scan#not-a-pairing-code`);
-  await expect(runningBuild).toHaveAttribute('data-digest', pinned.digest);
+  await expect(runningBuild()).toHaveAttribute('data-digest', pinned.digest);
   expect(await injectedRan(page)).toBeNull();
 
   // Now it publishes that changed app as a new build, with a new version, manifest and worker.
@@ -71,21 +72,30 @@ test('a phone keeps its pinned app when the server changes it, and updates only 
   const offered = await publishAs(next, '0.2.0-test');
   await serveInstead(served, next);
   await page.reload();
-  const offer = page.getByTestId('app-update');
-  await expect(offer).toHaveAttribute('data-state', 'offered');
-  await expect(offer).toContainText('Update available: DirectDrop 0.2.0-test');
+  const offer = () => page.getByTestId('app-update');
+  await expect(offer()).toHaveAttribute('data-state', 'offered');
+  await expect(offer()).toContainText('Update available: DirectDrop 0.2.0-test');
   await expect(page.getByTestId('app-update-digest')).toHaveText(shortDigest(offered.digest));
   await page.screenshot({ path: `${SHOTS}/companion-phone-update-offer.png` });
-  // Still the pinned build until the user agrees, also across another load.
+  // Still the pinned build until the user agrees, also across another load, and also once the browser
+  // has let the new worker take over by itself because no page of the app was open.
   await page.reload();
-  await expect(offer).toHaveAttribute('data-state', 'offered');
-  await expect(runningBuild).toHaveAttribute('data-digest', pinned.digest);
+  await expect(offer()).toHaveAttribute('data-state', 'offered');
+  await expect(runningBuild()).toHaveAttribute('data-digest', pinned.digest);
+  await page.close();
+  page = await phone.context.newPage();
+  await page.goto(server.httpUrl);
+  await expect
+    .poll(() => page.evaluate(async () => !!(await navigator.serviceWorker.getRegistration())?.waiting))
+    .toBe(false);
+  await expect(offer()).toHaveAttribute('data-state', 'offered');
+  await expect(runningBuild()).toHaveAttribute('data-digest', pinned.digest);
   expect(await injectedRan(page)).toBeNull();
 
   await page.getByTestId('app-update-apply').click();
-  await expect(runningBuild).toHaveAttribute('data-digest', offered.digest);
-  await expect(runningBuild).toContainText('DirectDrop 0.2.0-test');
-  await expect(offer).toHaveCount(0);
+  await expect(runningBuild()).toHaveAttribute('data-digest', offered.digest);
+  await expect(runningBuild()).toContainText('DirectDrop 0.2.0-test');
+  await expect(offer()).toHaveCount(0);
   // The new build is what runs now, its added script included.
   await expect.poll(() => injectedRan(page)).not.toBeNull();
 });
