@@ -4,7 +4,8 @@
 //   filled in by companion/build/companion-build.ts), and kept in Cache Storage under the build digest.
 // - Which build runs is one record in Cache Storage, the pin. Every page load and every file, whatever
 //   the path or #fragment of the address, is answered from the pinned build; the server is never asked
-//   for the app again. A file missing from the cache is fetched and served only if it matches its digest.
+//   for the app again. A file missing from the cache is fetched and served only if it matches its digest;
+//   any other path of the origin is answered 404 by the worker.
 // - A new worker from the server (the browser checks /sw.js for changes by itself) caches and checks its
 //   build, then waits. The page shows the offer with the new version; only the user's consent moves the
 //   pin. If the browser activates the new worker on its own (every tab of the app was closed), the new
@@ -135,8 +136,12 @@ async function servePinned(path, request) {
   if (!pinned) return fetch(request);
   if (!pinned.manifest) return missing("its files are gone from this browser's storage");
   if (!(path in pinned.manifest.files)) {
-    // Not a file of the app (e.g. /sw.js itself): the server's answer, which no pinned page runs.
-    return fetch(request);
+    // Not a file of the pinned app: nothing the server sends for it may run in the app's origin (a page of
+    // an older build still open after an update could ask for its own files, for instance).
+    return new Response('Not part of the installed DirectDrop app.\n', {
+      status: 404,
+      headers: { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' },
+    });
   }
   const cached = await pinned.cache.match(path);
   if (cached) return cached;
@@ -176,8 +181,14 @@ async function applyOwnBuild() {
   const cache = await caches.open(cacheName(BUILD.digest));
   if (!(await cache.match(MANIFEST_KEY))) throw new Error('this update is not fully downloaded');
   await writePin(BUILD.digest);
-  // Activates this worker if it is the waiting one; for the active worker it does nothing.
+  // Activates this worker if it is the waiting one (its activate drops the old build); for the active
+  // worker it does nothing, so the old build's files go here.
   await self.skipWaiting();
+  const keep = new Set([PIN_CACHE, cacheName(BUILD.digest)]);
+  const names = await caches.keys();
+  await Promise.all(
+    names.filter((n) => n.startsWith(CACHE_PREFIX) && !keep.has(n)).map((n) => caches.delete(n)),
+  );
 }
 
 async function status() {

@@ -33,7 +33,8 @@ interface WorkerStatus {
   pinned?: (OfferedBuild & { files: string[] }) | null;
 }
 
-const ASK_TIMEOUT_MS = 5_000;
+// A DirectDrop worker answers in milliseconds, even when the browser has to start it first.
+const ASK_TIMEOUT_MS = 10_000;
 /** The bundle this code is part of; the pinned build lists it if this page is that build. */
 const ENTRY_PATH = new URL(import.meta.url).pathname;
 
