@@ -18,6 +18,7 @@ import {
   INJECTED_MARKER,
   injectScript,
   publishAs,
+  reopenOnceNewWorkerActive,
   replaceWorkerWithHostileOne,
   serveInstead,
 } from './support/companion-builds';
@@ -82,12 +83,7 @@ test('a phone keeps its pinned app when the server changes it, and updates only 
   await page.reload();
   await expect(offer()).toHaveAttribute('data-state', 'offered');
   await expect(runningBuild()).toHaveAttribute('data-digest', pinned.digest);
-  await page.close();
-  page = await phone.context.newPage();
-  await page.goto(server.httpUrl);
-  await expect
-    .poll(() => page.evaluate(async () => !!(await navigator.serviceWorker.getRegistration())?.waiting))
-    .toBe(false);
+  page = await reopenOnceNewWorkerActive(phone.context, page, server.httpUrl);
   await expect(offer()).toHaveAttribute('data-state', 'offered');
   await expect(runningBuild()).toHaveAttribute('data-digest', pinned.digest);
   expect(await injectedRan(page)).toBeNull();
@@ -205,8 +201,6 @@ test('not protected: a hostile service worker is installed by the browser and ru
   expect(await injectedRan(phone.page)).toBeNull();
   await phone.page.screenshot({ path: `${SHOTS}/companion-phone-foreign-worker.png` });
   // Once no page of the app is open, the browser lets that worker take over: the server's code runs.
-  await phone.page.close();
-  const page = await phone.context.newPage();
-  await page.goto(server.httpUrl);
+  const page = await reopenOnceNewWorkerActive(phone.context, phone.page, server.httpUrl);
   await expect.poll(() => injectedRan(page)).not.toBeNull();
 });

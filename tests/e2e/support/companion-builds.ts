@@ -5,6 +5,7 @@
 
 import { cp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { type BrowserContext, expect, type Page } from '@playwright/test';
 import {
   addIntegrity,
   BUILD_INFO_FILE,
@@ -71,4 +72,29 @@ export async function replaceWorkerWithHostileOne(dir: string): Promise<void> {
       '',
     ].join('\n'),
   );
+}
+
+/**
+ * Closes the app's page and waits until the browser activates the newest service worker by itself, as
+ * it does once no page of the app is open (when the old worker is idle); then opens the app again in a
+ * fresh page. The browser decides the moment, so this watches the workers through DevTools.
+ */
+export async function reopenOnceNewWorkerActive(
+  context: BrowserContext,
+  page: Page,
+  url: string,
+): Promise<Page> {
+  const next = await context.newPage();
+  const cdp = await context.newCDPSession(next);
+  const versions = new Map<number, string>();
+  cdp.on('ServiceWorker.workerVersionUpdated', ({ versions: updated }) => {
+    for (const version of updated) versions.set(Number(version.versionId), version.status);
+  });
+  await cdp.send('ServiceWorker.enable');
+  await page.close();
+  // Chromium 156 here: about 2.3 s after the page closed.
+  await expect.poll(() => versions.get(Math.max(...versions.keys()))).toBe('activated');
+  await cdp.detach();
+  await next.goto(url);
+  return next;
 }
