@@ -179,7 +179,7 @@ export class Engine {
   #rooms = new Map<string, string>();
   #announceRun = 0;
   #seenItems: string[] = [];
-  /** The companion build this device runs, told to every paired session (set by the companion app). */
+  /** The companion build this device runs, told to every session (only the companion app sets it). */
   #appBuild: AppBuild | undefined;
 
   readonly #snapshots = new Emitter<EngineSnapshot>();
