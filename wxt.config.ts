@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import preact from '@preact/preset-vite';
 import { defineConfig } from 'wxt';
 
@@ -10,10 +13,32 @@ const OPTIONAL_SITES = ['http://*/*', 'https://*/*'];
 // The default extension policy, stated so it cannot loosen by accident.
 const EXTENSION_PAGES_CSP = "script-src 'self'; object-src 'self';";
 
+// The companion build this extension ships with (written by `npm run build:companion`, which `npm run build`
+// runs first): the popup tells whether a paired phone runs exactly this build.
+const COMPANION_BUILD_INFO = resolve(dirname(fileURLToPath(import.meta.url)), 'dist/companion/build.json');
+
+function shippedCompanionBuild(command: string): { version: string; digest: string } | null {
+  try {
+    const { version, digest } = JSON.parse(readFileSync(COMPANION_BUILD_INFO, 'utf8'));
+    if (typeof version === 'string' && typeof digest === 'string' && /^[0-9a-f]{64}$/.test(digest)) {
+      return { version, digest };
+    }
+  } catch {
+    // Handled below.
+  }
+  if (command === 'build') {
+    throw new Error(`${COMPANION_BUILD_INFO} is missing or damaged: run \`npm run build:companion\` first.`);
+  }
+  return null;
+}
+
 export default defineConfig({
   modules: ['@wxt-dev/webextension-polyfill'],
   imports: false,
-  vite: () => ({ plugins: [preact()] }),
+  vite: (env) => ({
+    plugins: [preact()],
+    define: { __DIRECTDROP_COMPANION_BUILD__: JSON.stringify(shippedCompanionBuild(env.command)) },
+  }),
   manifest: ({ browser }) => ({
     name: 'DirectDrop',
     description:

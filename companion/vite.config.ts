@@ -1,53 +1,48 @@
 // Builds the companion PWA into <repo>/dist/companion, where the DirectDrop server serves it. The app
-// imports ../core and ../utils from outside this root. After the bundle is written, the service worker
-// gets the list of hashed assets to precache and a build id that names its cache, so every build
-// installs a fresh worker and drops the previous cache.
+// imports ../core and ../utils from outside this root. Two steps make the build pinnable:
+// - every script and stylesheet index.html loads gets a Subresource Integrity attribute;
+// - once the files are written, the service worker gets the build manifest (every file and its digest)
+//   and build.json the build digest, which the extension's build embeds (companion/build/companion-build.ts).
 
-import { createHash } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import preact from '@preact/preset-vite';
 import { defineConfig, type Plugin } from 'vite';
+import packageJson from '../package.json' with { type: 'json' };
+import { addIntegrity, publishBuild } from './build/companion-build';
 
 const companionDir = dirname(fileURLToPath(import.meta.url));
 const repoDir = resolve(companionDir, '..');
 const outDir = resolve(repoDir, 'dist/companion');
+const workerTemplatePath = resolve(companionDir, 'public/sw.js');
 
-const BUILD_ID_PLACEHOLDER = "const BUILD_ID = 'dev';";
-const ASSETS_PLACEHOLDER = 'const BUILD_ASSETS = [];';
-
-function serviceWorkerPrecache(): Plugin {
-  let assets: string[] = [];
-  let buildId = 'dev';
+function subresourceIntegrity(): Plugin {
   return {
-    name: 'directdrop:service-worker-precache',
+    name: 'directdrop:subresource-integrity',
     apply: 'build',
+    enforce: 'post',
     generateBundle(_options, bundle) {
-      assets = Object.keys(bundle)
-        .filter((file) => file.startsWith('assets/'))
-        .sort()
-        .map((file) => `/${file}`);
-      const hash = createHash('sha256');
-      for (const file of Object.keys(bundle).sort()) {
-        const output = bundle[file];
-        hash.update(file);
-        if (output?.type === 'asset') hash.update(output.source);
-      }
-      buildId = hash.digest('hex').slice(0, 16);
+      const html = bundle['index.html'];
+      if (html?.type !== 'asset') this.error('the build made no index.html');
+      const bytesOf = (path: string) => {
+        const output = bundle[path.replace(/^\//, '')];
+        if (!output) return undefined;
+        return output.type === 'asset' ? output.source : output.code;
+      };
+      html.source = addIntegrity(String(html.source), bytesOf);
     },
+  };
+}
+
+function publishBuildManifest(): Plugin {
+  return {
+    name: 'directdrop:build-manifest',
+    apply: 'build',
     async writeBundle() {
-      const workerPath = resolve(outDir, 'sw.js');
-      const source = await readFile(workerPath, 'utf8');
-      if (!source.includes(BUILD_ID_PLACEHOLDER) || !source.includes(ASSETS_PLACEHOLDER)) {
-        this.error('companion/public/sw.js lost its BUILD_ID / BUILD_ASSETS placeholders.');
-      }
-      await writeFile(
-        workerPath,
-        source
-          .replace(BUILD_ID_PLACEHOLDER, `const BUILD_ID = '${buildId}';`)
-          .replace(ASSETS_PLACEHOLDER, `const BUILD_ASSETS = ${JSON.stringify(assets)};`),
-      );
+      const template = await readFile(workerTemplatePath, 'utf8');
+      const { version, digest } = await publishBuild(outDir, packageJson.version, template);
+      this.info(`companion ${version}, build digest ${digest}`);
     },
   };
 }
@@ -55,7 +50,8 @@ function serviceWorkerPrecache(): Plugin {
 export default defineConfig({
   root: companionDir,
   base: '/',
-  plugins: [preact(), serviceWorkerPrecache()],
+  define: { __COMPANION_VERSION__: JSON.stringify(packageJson.version) },
+  plugins: [preact(), subresourceIntegrity(), publishBuildManifest()],
   server: { fs: { allow: [repoDir] } },
   build: {
     outDir,

@@ -3,6 +3,7 @@
 
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { DeviceStatus, DeviceView } from '../core/engine/engine';
+import { type AppBuild, checkAppBuild, shortDigest } from '../core/protocol/app-build';
 import { Button } from './button';
 import { DeviceTypeIcon } from './icons';
 import { formatRelativeTime } from './relative-time';
@@ -42,9 +43,11 @@ interface DeviceRowProps {
   onUnpair(deviceId: string): Promise<void>;
   /** Shown as a toggle when given; hosts that cannot receive files leave it out. */
   onSetAutoAccept?: ((deviceId: string, autoAccept: boolean) => Promise<void>) | undefined;
+  /** The companion build this host shipped with; a device that reports another one gets a warning. */
+  expectedAppBuild?: AppBuild | null | undefined;
 }
 
-export function DeviceRow({ device, now, onUnpair, onSetAutoAccept }: DeviceRowProps) {
+export function DeviceRow({ device, now, onUnpair, onSetAutoAccept, expectedAppBuild }: DeviceRowProps) {
   const [confirming, setConfirming] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | undefined>();
@@ -94,6 +97,9 @@ export function DeviceRow({ device, now, onUnpair, onSetAutoAccept }: DeviceRowP
         <p class="device-row__note">It unpaired this device. Pair them again to send to it.</p>
       ) : null}
       {device.problem ? <p class="device-row__note device-row__note--problem">{device.problem}</p> : null}
+      {expectedAppBuild && device.appBuild && device.status === 'online' ? (
+        <AppBuildNote expected={expectedAppBuild} reported={device.appBuild} />
+      ) : null}
       {onSetAutoAccept && device.status !== 'unpaired' ? (
         <AutoAcceptToggle device={device} onChange={onSetAutoAccept} />
       ) : null}
@@ -118,6 +124,40 @@ export function DeviceRow({ device, now, onUnpair, onSetAutoAccept }: DeviceRowP
         </div>
       ) : null}
     </li>
+  );
+}
+
+/**
+ * Whether the phone runs the companion build this extension shipped with. Its report is the phone's own
+ * claim, so a match is worded as what the phone says, and anything else is a warning.
+ */
+function AppBuildNote({ expected, reported }: { expected: AppBuild; reported: AppBuild }) {
+  const check = checkAppBuild(expected, reported);
+  if (check === 'same') {
+    return (
+      <p class="device-row__note" data-testid="app-build" data-check={check}>
+        Says it runs the DirectDrop app {reported.version} this extension ships.
+      </p>
+    );
+  }
+  return (
+    <div class="device-row__note device-row__warning" data-testid="app-build" data-check={check} role="alert">
+      <strong>
+        {check === 'unpinned' ? 'The app on this device is not pinned' : 'This device runs a different app'}
+      </strong>
+      {check === 'unpinned' ? (
+        <span>
+          It keeps no checked copy of the DirectDrop app, so the server can change the app each time it opens.
+        </span>
+      ) : (
+        <span>
+          It runs DirectDrop {reported.version} (build <code>{shortDigest(reported.digest ?? '')}</code>), not{' '}
+          {expected.version} (build <code>{shortDigest(expected.digest ?? '')}</code>) that this extension
+          ships. Unless you updated it on purpose, the server may have changed the app: don’t send anything
+          private to it.
+        </span>
+      )}
+    </div>
   );
 }
 

@@ -9,6 +9,7 @@ import express, { type RequestHandler } from 'express';
 import { companionCsp } from './security-headers';
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
+const INTEGRITY_POLICY = 'blocked-destinations=(script)';
 
 export function companionFiles(dir: string, reservedPrefixes: readonly string[]): RequestHandler {
   const files = express.static(dir, {
@@ -62,6 +63,8 @@ export function companionFiles(dir: string, reservedPrefixes: readonly string[])
     // Every companion file gets the app's policy: for pages it is the policy they run under, and for
     // the service worker and the storage worker scripts it is the policy of the worker itself.
     res.setHeader('Content-Security-Policy', companionCsp(req));
+    // Chromium refuses any script of the page that comes without an integrity attribute.
+    res.setHeader('Integrity-Policy', INTEGRITY_POLICY);
     files(req, res, () => fallback(req, res, next));
   };
 }

@@ -10,6 +10,7 @@ import type { TransferActions } from '../../components/transfer-row';
 import type { Engine } from '../../core/engine/engine';
 import { openBrowserEngine } from '../../utils/browser-engine';
 import type { BrowserFileStore } from '../../utils/browser-file-store';
+import { type AppUpdates, type AppUpdateView, reportedBuild } from './app-updates';
 import { CompanionView } from './companion-view';
 import { takePairingLinkFromUrl } from './pairing-link-in-url';
 import type { PairingProgress } from './pairing-progress';
@@ -21,7 +22,13 @@ type Startup =
   | { state: 'open'; engine: Engine; files: BrowserFileStore }
   | { state: 'failed'; error: string };
 
-export function CompanionApp({ initialPairingLink }: { initialPairingLink: string | undefined }) {
+export function CompanionApp({
+  initialPairingLink,
+  updates,
+}: {
+  initialPairingLink: string | undefined;
+  updates: AppUpdates;
+}) {
   const [startup, setStartup] = useState<Startup>({ state: 'opening' });
   const [pairing, setPairing] = useState<PairingProgress | undefined>(
     initialPairingLink ? { state: 'pairing' } : undefined,
@@ -76,6 +83,7 @@ export function CompanionApp({ initialPairingLink }: { initialPairingLink: strin
       <RunningApp
         engine={startup.engine}
         files={startup.files}
+        updates={updates}
         pairing={pairing}
         onDismissPairing={() => setPairing(undefined)}
       />
@@ -87,15 +95,23 @@ export function CompanionApp({ initialPairingLink }: { initialPairingLink: strin
 function RunningApp({
   engine,
   files,
+  updates,
   pairing,
   onDismissPairing,
 }: {
   engine: Engine;
   files: BrowserFileStore;
+  updates: AppUpdates;
   pairing: PairingProgress | undefined;
   onDismissPairing(): void;
 }) {
   const { snapshot, inbox } = useEngineState(engine);
+  const update = useAppUpdates(updates);
+  // Paired devices hear which build runs here, inside the authenticated session.
+  const build = reportedBuild(update);
+  useEffect(() => {
+    if (build) engine.setAppBuild(build);
+  }, [engine, build?.version, build?.digest]);
   const [notice, setNotice] = useState<string | undefined>();
   const transferActions = useTransferActions(engine);
   const nearbyActions = useNearbyActions(engine);
@@ -117,6 +133,8 @@ function RunningApp({
       inbox={inbox}
       pairing={pairing}
       notice={notice}
+      update={update}
+      onApplyUpdate={() => void updates.apply()}
       onDismissPairing={onDismissPairing}
       onDismissNotice={() => setNotice(undefined)}
       onRename={(name) => engine.setName(name)}
@@ -140,6 +158,15 @@ function RunningApp({
       files={files}
     />
   );
+}
+
+function useAppUpdates(updates: AppUpdates): AppUpdateView {
+  const [view, setView] = useState(updates.view);
+  useEffect(() => {
+    setView(updates.view);
+    return updates.subscribe(setView);
+  }, [updates]);
+  return view;
 }
 
 function useTransferActions(engine: Engine): TransferActions {

@@ -19,13 +19,16 @@ import type { TransferActions } from '../../components/transfer-row';
 import { useNow } from '../../components/use-now';
 import type { EngineSnapshot, SendOutcome } from '../../core/engine/engine';
 import type { ReceivedItem } from '../../core/engine/state-store';
+import { shortDigest } from '../../core/protocol/app-build';
 import type { Item } from '../../core/protocol/messages';
+import type { AppUpdateView } from './app-updates';
 import { NoDevices } from './no-devices';
 import { OfferPrompt } from './offer-prompt';
 import type { PairingProgress } from './pairing-progress';
 import { PairingStatus } from './pairing-status';
 import { ReceivedFileCard, type ReceivedFiles } from './received-file-card';
 import { SendForm } from './send-form';
+import { UpdateBanner } from './update-banner';
 
 export interface CompanionViewProps {
   snapshot: EngineSnapshot;
@@ -33,6 +36,9 @@ export interface CompanionViewProps {
   pairing: PairingProgress | undefined;
   /** Something the user should know about that is not part of the state, e.g. being unpaired remotely. */
   notice: string | undefined;
+  /** The pinned app: an update on offer, a refused one, or a worker replaced without consent. */
+  update: AppUpdateView;
+  onApplyUpdate(): void;
   onDismissPairing(): void;
   onDismissNotice(): void;
   onRename(name: string): Promise<void>;
@@ -82,6 +88,7 @@ export function CompanionView(props: CompanionViewProps) {
         serverProblem={snapshot.serverProblem}
       />
       {snapshot.server === 'offline' ? <ServerProblem problem={snapshot.serverProblem} /> : null}
+      <UpdateBanner view={props.update} onApply={props.onApplyUpdate} />
       {shownPairing ? <PairingStatus progress={shownPairing} onDismiss={props.onDismissPairing} /> : null}
       {notice ? <Notice message={notice} onDismiss={props.onDismissNotice} /> : null}
 
@@ -124,9 +131,30 @@ export function CompanionView(props: CompanionViewProps) {
           </aside>
         ) : null}
       </div>
+      <AppBuildFooter update={props.update} />
       <OfferPrompt offers={offers} transfersRef={transfersRef} />
     </div>
   );
+}
+
+/** Which build runs, so it can be compared with what the computer's DirectDrop expects. */
+function AppBuildFooter({ update }: { update: AppUpdateView }) {
+  if (update.state === 'pinned' || update.state === 'rejected') {
+    return (
+      <p class="companion__build" data-testid="running-build" data-digest={update.running.digest}>
+        DirectDrop {update.running.version} · build <code>{shortDigest(update.running.digest)}</code> · kept
+        on this phone
+      </p>
+    );
+  }
+  if (update.state === 'unpinned') {
+    return (
+      <p class="companion__build" data-testid="running-build" data-digest="">
+        DirectDrop {update.version} · not kept on this phone: the server can change this app when it opens
+      </p>
+    );
+  }
+  return null;
 }
 
 function Outbox({ snapshot, onCancel }: { snapshot: EngineSnapshot; onCancel(id: string): Promise<void> }) {

@@ -12,6 +12,7 @@ import { buildPairingLink, parsePairingInvite } from '../pairing/pairing-link';
 import { PairingOffers } from '../pairing/pairing-offers';
 import type { PresenceChannel, PresencePeer } from '../presence/presence-channel';
 import { roomIdFor, roomKeyFromTranscript } from '../presence/rooms';
+import type { AppBuild } from '../protocol/app-build';
 import { cleanDeviceName, type DeviceProfile } from '../protocol/device';
 import type { HelloMessage, Item } from '../protocol/messages';
 import { AnswerBudget } from '../session/answer-budget';
@@ -63,6 +64,8 @@ export interface DeviceView {
   lastSeenAt?: number;
   /** Why the last connection attempt failed, when the user should know. */
   problem?: string;
+  /** The companion build the device reported in its open session (companion apps only). */
+  appBuild?: AppBuild;
 }
 
 export type PairingView =
@@ -195,6 +198,8 @@ export class Engine {
   #seenItems: string[] = [];
   /** Items being written to storage, by "<device id>/<item id>": a copy arriving meanwhile waits. */
   readonly #storingItems = new Map<string, Promise<void>>();
+  /** The companion build this device runs, told to every session (only the companion app sets it). */
+  #appBuild: AppBuild | undefined;
 
   readonly #snapshots = new Emitter<EngineSnapshot>();
   readonly #notices = new Emitter<EngineNotice>();
@@ -335,6 +340,12 @@ export class Engine {
     for (const session of this.#sessions.values()) session.sendProfile(this.#profile);
     this.#announce();
     this.#changed();
+  }
+
+  /** Which companion build this device runs; sent to every open session and each one that opens. */
+  setAppBuild(build: AppBuild): void {
+    this.#appBuild = build;
+    for (const session of this.#sessions.values()) session.sendAppBuild(build);
   }
 
   /** Shows or hides this device to nearby devices; hidden, only paired devices can reach it. */
@@ -1119,6 +1130,7 @@ export class Engine {
             type: profile.type,
           });
         },
+        onAppBuild: () => this.#changed(),
         onUnpair: () => void this.#unpairedByPeer(session),
         onPairing: (step) => this.#onPairingStep(session, step),
         onTransferMessage: (message) => this.#transfers.handleMessage(peer.deviceId, session, message),
@@ -1143,6 +1155,7 @@ export class Engine {
     const waiters = this.#sessionWaiters.get(peer.deviceId);
     this.#sessionWaiters.delete(peer.deviceId);
     session.start();
+    if (this.#appBuild) session.sendAppBuild(this.#appBuild);
     for (const resolve of waiters ?? []) resolve(session);
     this.#changed();
     void transport.path().then((path) => {
@@ -1307,6 +1320,7 @@ export class Engine {
 
   #deviceView(device: PairedDevice): DeviceView {
     const problem = this.#problems.get(device.deviceId);
+    const appBuild = this.session(device.deviceId)?.peerAppBuild;
     return {
       deviceId: device.deviceId,
       name: device.name,
@@ -1316,6 +1330,7 @@ export class Engine {
       pairedAt: device.pairedAt,
       ...(device.lastSeenAt !== undefined ? { lastSeenAt: device.lastSeenAt } : {}),
       ...(problem ? { problem } : {}),
+      ...(appBuild ? { appBuild } : {}),
     };
   }
 

@@ -2,6 +2,7 @@
 // dispatches what arrives, keeps the channel alive, and notices when the other side has gone quiet.
 
 import type { Clock } from '../clock';
+import type { AppBuild } from '../protocol/app-build';
 import type { DeviceProfile } from '../protocol/device';
 import { MAX_CHUNK_BYTES, SEND_BUFFER_HIGH_BYTES, SEND_BUFFER_LOW_BYTES } from '../protocol/limits';
 import {
@@ -29,6 +30,8 @@ export interface SessionHandlers {
   /** Resolves once the item is stored; only then is it acknowledged to the sender. */
   onItem(id: string, sentAt: number, item: Item): Promise<void>;
   onProfile(profile: DeviceProfile): void;
+  /** The other side reported the companion build it runs (see `peerAppBuild`). */
+  onAppBuild(): void;
   onUnpair(): void;
   /** The other side of a nearby session asks to pair, confirms pairing, or declines it. */
   onPairing(step: 'request' | 'confirm' | 'decline'): void;
@@ -66,6 +69,7 @@ export class Session {
   #closed = false;
   #closeReason = 'the channel closed';
   #stopPing: () => void = () => {};
+  #peerAppBuild: AppBuild | undefined;
 
   constructor(options: SessionOptions) {
     this.#options = options;
@@ -158,6 +162,16 @@ export class Session {
     this.#trySend({ t: 'profile', name: profile.name, type: profile.type });
   }
 
+  /** Tells the other side which companion build this device runs (only the companion app knows one). */
+  sendAppBuild(build: AppBuild): void {
+    this.#trySend({ t: 'app-build', version: build.version, digest: build.digest });
+  }
+
+  /** The companion build the other side reported in this session, if it did. */
+  get peerAppBuild(): AppBuild | undefined {
+    return this.#peerAppBuild;
+  }
+
   sendUnpair(): void {
     this.#trySend({ t: 'unpair' });
   }
@@ -223,6 +237,10 @@ export class Session {
       }
       case 'profile':
         handlers.onProfile({ name: message.name, type: message.type });
+        return;
+      case 'app-build':
+        this.#peerAppBuild = { version: message.version, digest: message.digest };
+        handlers.onAppBuild();
         return;
       case 'unpair':
         handlers.onUnpair();

@@ -3,6 +3,7 @@
 
 import { z } from 'zod';
 import { utf8 } from '../bytes';
+import { appBuildSchema } from './app-build';
 import { DEVICE_TYPES } from './device';
 import {
   MAX_CONTROL_MESSAGE_BYTES,
@@ -111,6 +112,7 @@ const controlMessageSchema = z.discriminatedUnion('t', [
   itemMessageSchema,
   itemAckSchema,
   profileSchema,
+  appBuildSchema,
   unpairSchema,
   pingSchema,
   pongSchema,

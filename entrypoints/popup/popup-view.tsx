@@ -24,6 +24,7 @@ import { useFileDrop } from '../../components/use-file-drop';
 import { useNow } from '../../components/use-now';
 import type { EngineSnapshot } from '../../core/engine/engine';
 import type { ReceivedItem } from '../../core/engine/state-store';
+import { SHIPPED_COMPANION_BUILD } from '../../utils/shipped-companion-build';
 
 const RECENT_ITEMS = 3;
 
@@ -109,6 +110,7 @@ export function PopupView(props: PopupViewProps) {
             devices={snapshot.devices}
             onUnpair={props.onUnpair}
             onSetAutoAccept={props.onSetAutoAccept}
+            expectedAppBuild={SHIPPED_COMPANION_BUILD}
           />
         ) : pairingOpen ? null : (
           <p class="empty-note">No devices yet. Pair your phone to send it links, text and files.</p>
