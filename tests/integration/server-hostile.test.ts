@@ -41,7 +41,7 @@ afterEach(async () => {
   for (const child of children.splice(0)) {
     if (child.exitCode !== null) continue;
     const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill(process.env.HOSTILE_PROF ? 'SIGINT' : 'SIGKILL');
+    child.kill('SIGKILL');
     await exited;
   }
 });
@@ -59,28 +59,19 @@ interface ServerProcess {
 
 /** The server as its own process, trusting X-Forwarded-For from loopback so tests can be many addresses. */
 async function startProcess(env: Record<string, string> = {}): Promise<ServerProcess> {
-  const child = spawn(
-    process.execPath,
-    [
-      ...(process.env.HOSTILE_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.HOSTILE_PROF] : []),
-      '--import',
-      'tsx',
-      'server/main.ts',
-    ],
-    {
-      cwd: process.cwd(),
-      env: {
-        ...process.env,
-        PORT: '0',
-        HOST: '127.0.0.1',
-        LOG_LEVEL: 'info',
-        COMPANION_DIR: harness.companionDir,
-        TRUSTED_PROXY: '127.0.0.1',
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+    cwd: process.cwd(),
+    env: {
+      ...process.env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      COMPANION_DIR: harness.companionDir,
+      TRUSTED_PROXY: '127.0.0.1',
+      ...env,
     },
-  );
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.push(child);
   let stdout = '';
   child.stdout?.on('data', (chunk: Buffer) => {
