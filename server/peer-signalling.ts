@@ -36,16 +36,17 @@ export const MAX_SIGNAL_BUFFERED_BYTES = 256 * 1024;
 export const SLOW_READER_TIMEOUT_MS = 5_000;
 const SLOW_READER_CHECK_MS = 1_000;
 /**
- * Bytes a socket may send: a burst of 1 MiB (a device offering to many others at once sends tens of KiB)
- * and 256 KiB per second sustained; one client address (a household, or an attacker's many sockets) twice
- * that. Fifty 60 KiB messages a second are within the message rate, and would otherwise cost the server
- * memory and every other client parsing time. Beyond it the socket is not read from for a while
- * (backpressure): nothing is dropped, the sender just has to wait.
+ * Bytes a socket may send: a burst of 256 KiB (a device offering to many others at once sends tens of KiB)
+ * and 64 KiB per second sustained (a connection's offer and candidates are about 10 KiB); one client
+ * address (a household, or an attacker's many sockets) a 512 KiB burst and 128 KiB per second. Fifty
+ * 60 KiB messages a second are within the message rate, and would otherwise cost the server memory and
+ * every other client the time spent reading and relaying them. Beyond it the socket is not read from for
+ * a while (backpressure): nothing is dropped, the sender just has to wait.
  */
-const SOCKET_BURST_BYTES = 1024 * 1024;
-const SOCKET_BYTES_PER_S = 256 * 1024;
-const ADDRESS_BURST_BYTES = 2 * 1024 * 1024;
-const ADDRESS_BYTES_PER_S = 512 * 1024;
+const SOCKET_BURST_BYTES = 256 * 1024;
+const SOCKET_BYTES_PER_S = 64 * 1024;
+const ADDRESS_BURST_BYTES = 512 * 1024;
+const ADDRESS_BYTES_PER_S = 128 * 1024;
 
 type MessageListener = (this: WebSocket, data: RawData, isBinary: boolean) => void;
 

@@ -2,7 +2,8 @@
 // CANDIDATE or LEAVE for a well-formed peer id whose payload is a shallow JSON value. peer
 // re-serialises every relayed message for its destination and, when that throws (a payload nested a few
 // thousand levels deep does), closes the DESTINATION's socket: so the shape is bounded here, before peer
-// sees the message, and a message that breaks the bounds is refused to its sender.
+// sees the message, and a message that breaks the bounds is refused to its sender. Depth is checked on the
+// raw text before anything parses it, since parsing thousands of levels is itself slow.
 
 import type { RawData } from 'ws';
 
@@ -28,9 +29,13 @@ const HEARTBEAT_OK: SignalCheck = { ok: true, heartbeat: true };
 /** Why a message is not one a PeerJS client sends, or what it is when it may go on to peer. */
 export function checkSignalMessage(data: RawData, isBinary: boolean): SignalCheck {
   if (isBinary) return { ok: false, reason: 'binary' };
-  const text = data.toString();
+  const bytes = asBuffer(data);
+  const text = bytes.toString();
   // Every client sends this every 5 s: by far the most common message, and one that needs no parsing.
   if (text === HEARTBEAT) return HEARTBEAT_OK;
+  // JSON.parse itself takes milliseconds for thousands of levels: the depth is looked at first, in the
+  // raw bytes, and a message nested too deep is never parsed.
+  if (nestingExceeds(bytes, MAX_PAYLOAD_DEPTH + 1)) return { ok: false, reason: 'payload-too-deep' };
   let message: unknown;
   try {
     message = JSON.parse(text);
@@ -60,6 +65,39 @@ function checkShape(payload: unknown): string | undefined {
     for (const child of children) stack.push({ value: child, depth: depth + 1 });
   }
   return undefined;
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_BRACE = 0x7b;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACE = 0x7d;
+const CLOSE_BRACKET = 0x5d;
+
+/** Whether objects and arrays nest deeper than `max` anywhere in this JSON text (strings are skipped). */
+function nestingExceeds(bytes: Buffer, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i];
+    if (inString) {
+      if (byte === BACKSLASH) i++;
+      else if (byte === QUOTE) inString = false;
+    } else if (byte === QUOTE) {
+      inString = true;
+    } else if (byte === OPEN_BRACE || byte === OPEN_BRACKET) {
+      if (++depth > max) return true;
+    } else if (byte === CLOSE_BRACE || byte === CLOSE_BRACKET) {
+      depth--;
+    }
+  }
+  return false;
+}
+
+function asBuffer(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
