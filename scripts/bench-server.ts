@@ -93,6 +93,8 @@ type FromWorker =
       presenceLatenciesMs: number[];
       presenceIncomplete: number;
       closedUnexpectedly: number;
+      /** Unexpected closes by socket kind and close code, e.g. "presence 1006". */
+      closedBy: Record<string, number>;
       loopDelayP99Ms: number;
     };
 
@@ -161,6 +163,12 @@ async function runWorker(plan: WorkerPlan): Promise<void> {
   const presenceSockets = new Map<number, WebSocket>();
   let received = 0;
   let closedUnexpectedly = 0;
+  let closedBy: Record<string, number> = {};
+  const noteClosed = (kind: string, code: number): void => {
+    if (stopping) return;
+    closedUnexpectedly++;
+    closedBy[`${kind} ${code}`] = (closedBy[`${kind} ${code}`] ?? 0) + 1;
+  };
   let stopping = false;
   const relayLatenciesMs: number[] = [];
   const presenceLatenciesMs: number[] = [];
@@ -247,9 +255,7 @@ async function runWorker(plan: WorkerPlan): Promise<void> {
     );
     await whenOpen;
     setupMs.push((nowUs() - startedUs) / 1000);
-    ws.on('close', () => {
-      if (!stopping) closedUnexpectedly++;
-    });
+    ws.on('close', (code) => noteClosed('signalling', code));
     peerSockets.push(ws);
   };
 
@@ -337,9 +343,7 @@ async function runWorker(plan: WorkerPlan): Promise<void> {
       ws.terminate();
       throw error;
     });
-    ws.on('close', () => {
-      if (!stopping) closedUnexpectedly++;
-    });
+    ws.on('close', (code) => noteClosed('presence', code));
     presenceSockets.set(index, ws);
   };
 
@@ -348,6 +352,7 @@ async function runWorker(plan: WorkerPlan): Promise<void> {
     relayLatenciesMs.length = 0;
     received = 0;
     closedUnexpectedly = 0;
+    closedBy = {};
     // This process's own event-loop delay adds to what it measures: reported so the figures can be read.
     const loopDelay = monitorEventLoopDelay({ resolution: 5 });
     loopDelay.enable();
@@ -398,6 +403,7 @@ async function runWorker(plan: WorkerPlan): Promise<void> {
       presenceLatenciesMs,
       presenceIncomplete: pendingPresence.size,
       closedUnexpectedly,
+      closedBy,
     });
   };
 
@@ -1058,7 +1064,19 @@ async function hostilePhase(
   );
   console.log(`Honest presence fan-out    p99 ${figures.hostile_presence_p99_ms} ms`);
   console.log(`/health                    p99 ${figures.hostile_health_p99_ms} ms`);
-  console.log(`Honest sockets closed      ${closed}`);
+  const closedBy: Record<string, number> = {};
+  for (const r of results) {
+    for (const [key, n] of Object.entries(r.closedBy)) closedBy[key] = (closedBy[key] ?? 0) + n;
+  }
+  console.log(
+    `Honest sockets closed      ${closed}${
+      closed > 0
+        ? ` (${Object.entries(closedBy)
+            .map(([k, n]) => `${n} ${k}`)
+            .join(', ')})`
+        : ''
+    }`,
+  );
   console.log(
     `Attacks                    ${attack.slowReaderOffers} offers to slow readers (${attack.slowReadersClosed}/8 cut), ` +
       `${attack.deepSent} deep payloads (${attack.deepSendersClosed} senders closed), ` +
