@@ -10,8 +10,15 @@
 // and presence fan-out latency p99 (an announce until all others in its network got peer-updated), with
 // both loads running at once.
 //
+// Then a hostile phase: the same honest load again while another process attacks the server (receivers
+// that stop reading with senders pushing 60 KiB offers at them, payloads nested thousands of levels deep
+// sent to honest peer ids, 60 KiB offers flooded to ids nobody holds, and one presence network of 1,400
+// devices of which 400 keep turning visible and hidden). Reported: the server's peak RSS growth over the
+// loaded figure, the honest relay p50/p99 during the attack, /health p99, and whether any honest socket
+// was closed. Targets: RSS growth < 100 MiB, honest relay p99 < 50 ms.
+//
 //   npm run bench:server -- [--peers 10000] [--rate 1000] [--duration 15] [--presence-rate 100]
-//                           [--workers 3] [--out FILE] [--profile DIR]
+//                           [--workers 3] [--out FILE] [--profile DIR] [--no-hostile]
 
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -28,6 +35,11 @@ const HEARTBEAT = '{"type":"HEARTBEAT"}';
 const CONNECT_CONCURRENCY = 256;
 /** File descriptors the server keeps for itself beyond its sockets (stdio, epoll, listener, loader). */
 const SERVER_FD_RESERVE = 200;
+/** The hostile phase's sockets: one network of 1,400 presence devices plus the signalling attackers. */
+const HOSTILE_MEMBERS = 1_400;
+const HOSTILE_CHURNERS = 400;
+const HOSTILE_STEADY = 40;
+const HOSTILE_FDS = HOSTILE_MEMBERS + 100;
 
 // ---------------------------------------------------------------------------------------------------
 // Shared
@@ -41,6 +53,7 @@ interface Options {
   out?: string;
   /** Directory for a V8 CPU profile of the server (node --cpu-prof), written when it exits. */
   profileDir?: string;
+  hostile: boolean;
 }
 
 interface WorkerPlan {
@@ -80,6 +93,8 @@ type FromWorker =
       presenceLatenciesMs: number[];
       presenceIncomplete: number;
       closedUnexpectedly: number;
+      /** Unexpected closes by socket kind and close code, e.g. "presence 1006". */
+      closedBy: Record<string, number>;
       loopDelayP99Ms: number;
     };
 
@@ -148,6 +163,12 @@ async function runWorker(plan: WorkerPlan): Promise<void> {
   const presenceSockets = new Map<number, WebSocket>();
   let received = 0;
   let closedUnexpectedly = 0;
+  let closedBy: Record<string, number> = {};
+  const noteClosed = (kind: string, code: number): void => {
+    if (stopping) return;
+    closedUnexpectedly++;
+    closedBy[`${kind} ${code}`] = (closedBy[`${kind} ${code}`] ?? 0) + 1;
+  };
   let stopping = false;
   const relayLatenciesMs: number[] = [];
   const presenceLatenciesMs: number[] = [];
@@ -234,9 +255,7 @@ async function runWorker(plan: WorkerPlan): Promise<void> {
     );
     await whenOpen;
     setupMs.push((nowUs() - startedUs) / 1000);
-    ws.on('close', () => {
-      if (!stopping) closedUnexpectedly++;
-    });
+    ws.on('close', (code) => noteClosed('signalling', code));
     peerSockets.push(ws);
   };
 
@@ -324,14 +343,16 @@ async function runWorker(plan: WorkerPlan): Promise<void> {
       ws.terminate();
       throw error;
     });
-    ws.on('close', () => {
-      if (!stopping) closedUnexpectedly++;
-    });
+    ws.on('close', (code) => noteClosed('presence', code));
     presenceSockets.set(index, ws);
   };
 
   const measure = async (rate: number, presenceRate: number, durationS: number): Promise<void> => {
     presenceLatenciesMs.length = 0;
+    relayLatenciesMs.length = 0;
+    received = 0;
+    closedUnexpectedly = 0;
+    closedBy = {};
     // This process's own event-loop delay adds to what it measures: reported so the figures can be read.
     const loopDelay = monitorEventLoopDelay({ resolution: 5 });
     loopDelay.enable();
@@ -382,6 +403,7 @@ async function runWorker(plan: WorkerPlan): Promise<void> {
       presenceLatenciesMs,
       presenceIncomplete: pendingPresence.size,
       closedUnexpectedly,
+      closedBy,
     });
   };
 
@@ -438,10 +460,200 @@ async function runWorker(plan: WorkerPlan): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------------------
+// Hostile worker: the attacks of the hostile phase, from one process, each from addresses of its own
+
+interface HostilePlan {
+  port: number;
+  sourceAddress: string;
+  totalPeers: number;
+}
+
+type ToHostile = { cmd: 'go'; durationS: number } | { cmd: 'exit' };
+type FromHostile =
+  | { event: 'hostile-ready' }
+  | {
+      event: 'hostile-done';
+      slowReaderOffers: number;
+      slowReadersClosed: number;
+      deepSent: number;
+      deepSendersClosed: number;
+      absentOffers: number;
+      absentExpired: number;
+      churnAnnounces: number;
+      churnListMessages: number;
+    };
+
+/** A ~60 KiB offer, within the server's 64 KiB message limit. */
+function bigOffer(dst: string): string {
+  return JSON.stringify({
+    type: 'OFFER',
+    dst,
+    payload: { sdp: { type: 'offer', sdp: 'a=x '.repeat(15_000) } },
+  });
+}
+
+/** Nested far deeper than JSON.stringify can follow (it throws from about 5,000 levels). */
+function deepOffer(dst: string): string {
+  return `{"type":"OFFER","dst":"${dst}","payload":${'['.repeat(10_000)}${']'.repeat(10_000)}}`;
+}
+
+async function runHostile(plan: HostilePlan): Promise<void> {
+  const send = (message: FromHostile): void => {
+    process.send?.(message);
+  };
+  const base = `ws://127.0.0.1:${plan.port}`;
+  const randomId = (): string => createHash('sha256').update(`${Math.random()}`).digest('hex').slice(0, 32);
+  const sockets: WebSocket[] = [];
+  const open = (url: string, address: string): Promise<WebSocket> =>
+    new Promise((resolve, reject) => {
+      const ws = new WebSocket(url, {
+        headers: { 'X-Forwarded-For': address },
+        perMessageDeflate: false,
+        localAddress: plan.sourceAddress,
+      });
+      sockets.push(ws);
+      ws.once('open', () => resolve(ws));
+      ws.once('error', reject);
+      ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+    });
+  const peerSocket = (id: string, address: string): Promise<WebSocket> =>
+    open(`${base}/peerjs/peerjs?key=peerjs&id=${id}&token=${randomId().slice(0, 24)}`, address);
+  const stats = {
+    slowReaderOffers: 0,
+    slowReadersClosed: 0,
+    deepSent: 0,
+    deepSendersClosed: 0,
+    absentOffers: 0,
+    absentExpired: 0,
+    churnAnnounces: 0,
+    churnListMessages: 0,
+  };
+
+  // Receivers that never read (one address) and four senders each (each its own address).
+  const readers = await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      const id = randomId();
+      const ws = await peerSocket(id, '198.19.1.1');
+      (ws as unknown as { _socket: { pause(): void } })._socket.pause();
+      ws.once('close', () => stats.slowReadersClosed++);
+      return id;
+    }),
+  );
+  const senders = await Promise.all(
+    Array.from({ length: 32 }, (_, i) => peerSocket(randomId(), `198.19.2.${i + 1}`)),
+  );
+  // Offers to ids nobody holds, 16 sockets of one address.
+  const flooders = await Promise.all(Array.from({ length: 16 }, () => peerSocket(randomId(), '198.19.3.1')));
+  for (const ws of flooders) {
+    ws.on('message', (data) => {
+      if (String(data).includes('"EXPIRE"')) stats.absentExpired++;
+    });
+  }
+  // One LAN of 1,400 devices, each its own private address: 40 stay visible, 400 churn, the rest watch.
+  const members = await Promise.all(
+    Array.from({ length: HOSTILE_MEMBERS }, async (_, i) => {
+      const ws = await open(`${base}/presence`, `10.2.${i >> 8}.${i & 255}`);
+      const id = randomId();
+      ws.on('message', (data) => {
+        if (!String(data).includes('"error"')) stats.churnListMessages++;
+      });
+      const visible = i >= HOSTILE_CHURNERS && i < HOSTILE_CHURNERS + HOSTILE_STEADY;
+      ws.send(announceText(id, `Hostile LAN ${i}`, visible));
+      return { ws, id };
+    }),
+  );
+  send({ event: 'hostile-ready' });
+
+  const go = async (durationS: number): Promise<void> => {
+    stats.churnListMessages = 0;
+    const endAt = performance.now() + durationS * 1000;
+    const timers: NodeJS.Timeout[] = [];
+    // Each attacker sends at the message rate (50/s) as long as the server reads what it sent.
+    timers.push(
+      setInterval(() => {
+        for (const [i, ws] of senders.entries()) {
+          if (ws.readyState !== WebSocket.OPEN || ws.bufferedAmount > 1024 * 1024) continue;
+          ws.send(bigOffer(readers[i % readers.length] ?? ''));
+          stats.slowReaderOffers++;
+        }
+        for (const ws of flooders) {
+          if (ws.readyState !== WebSocket.OPEN || ws.bufferedAmount > 1024 * 1024) continue;
+          ws.send(bigOffer(randomId()));
+          stats.absentOffers++;
+        }
+      }, 20),
+    );
+    // A new socket every 200 ms sends deep payloads to honest peer ids until the server closes it.
+    let deepRound = 0;
+    timers.push(
+      setInterval(() => {
+        const address = `198.19.4.${(deepRound++ % 250) + 1}`;
+        peerSocket(randomId(), address).then(
+          (ws) => {
+            ws.once('close', (code) => {
+              if (code === 1008) stats.deepSendersClosed++;
+            });
+            for (let k = 0; k < 12 && ws.readyState === WebSocket.OPEN; k++) {
+              ws.send(deepOffer(peerIdOf(Math.floor(Math.random() * plan.totalPeers))));
+              stats.deepSent++;
+            }
+          },
+          () => {},
+        );
+      }, 200),
+    );
+    // 400 devices turn visible and hidden ten times a second each.
+    let round = 0;
+    timers.push(
+      setInterval(() => {
+        round++;
+        for (let c = 0; c < HOSTILE_CHURNERS; c++) {
+          const m = members[c];
+          if (m?.ws.readyState !== WebSocket.OPEN) continue;
+          m.ws.send(announceText(m.id, `Hostile LAN ${c} r${round}`, round % 2 === 0));
+          stats.churnAnnounces++;
+        }
+      }, 100),
+    );
+    while (performance.now() < endAt) await new Promise((r) => setTimeout(r, 100));
+    for (const timer of timers) clearInterval(timer);
+    send({ event: 'hostile-done', ...stats });
+  };
+
+  process.on('message', (message: ToHostile) => {
+    if (message.cmd === 'go') void go(message.durationS);
+    else {
+      for (const ws of sockets) ws.terminate();
+      process.exit(0);
+    }
+  });
+  process.on('disconnect', () => process.exit(0));
+}
+
+function announceText(peerId: string, name: string, visible: boolean): string {
+  return JSON.stringify({
+    type: 'announce',
+    peerId,
+    name,
+    deviceType: 'laptop',
+    avatar: 'hostile-avatar',
+    visible,
+    rooms: [],
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------
 // Main: the server, the workers, the figures
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { peers: 10_000, rate: 1_000, durationS: 15, presenceRate: 100, workers: 3 };
+  const options: Options = {
+    peers: 10_000,
+    rate: 1_000,
+    durationS: 15,
+    presenceRate: 100,
+    workers: 3,
+    hostile: true,
+  };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = argv[i + 1];
@@ -471,6 +683,9 @@ function parseArgs(argv: string[]): Options {
         if (!value) throw new Error('--out needs a file name');
         options.out = value;
         i++;
+        break;
+      case '--no-hostile':
+        options.hostile = false;
         break;
       case '--profile':
         if (!value) throw new Error('--profile needs a directory');
@@ -540,7 +755,8 @@ async function main(): Promise<void> {
         HOST: '127.0.0.1',
         LOG_LEVEL: 'warn',
         TRUSTED_PROXY: '127.0.0.0/8',
-        MAX_PEERS: String(options.peers),
+        // The hostile phase's sockets come on top of the honest devices'.
+        MAX_PEERS: String(options.peers + (options.hostile ? HOSTILE_FDS : 0)),
         // Per-address limits stay at their defaults: each simulated network is its own address.
       },
       stdio: ['ignore', 'ignore', 'inherit'],
@@ -552,7 +768,10 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 1_000));
     const idleRss = rssKib(serverPid);
     const limit = fdLimit(serverPid);
-    const presenceCapacity = Math.max(0, limit - options.peers - SERVER_FD_RESERVE);
+    const presenceCapacity = Math.max(
+      0,
+      limit - options.peers - SERVER_FD_RESERVE - (options.hostile ? HOSTILE_FDS : 0),
+    );
     const presencePeers = Math.min(options.peers, Math.floor(presenceCapacity / NETWORK_SIZE) * NETWORK_SIZE);
     console.log(`Server pid ${serverPid}: idle RSS ${(idleRss / 1024).toFixed(1)} MiB, fd limit ${limit}`);
     if (presencePeers < options.peers) {
@@ -661,7 +880,6 @@ async function main(): Promise<void> {
     });
     const results = await collect('measured');
     const endRss = rssKib(serverPid);
-    broadcast({ cmd: 'exit' });
 
     const sent = results.reduce((sum, r) => sum + r.sent, 0);
     const received = results.reduce((sum, r) => sum + r.received, 0);
@@ -707,16 +925,165 @@ async function main(): Promise<void> {
       `Client event-loop delay    p99 ${results.map((r) => r.loopDelayP99Ms.toFixed(1)).join(' / ')} ms ` +
         '(per worker, 5 ms sampling: part of every latency above)',
     );
+    let hostileOk = true;
+    let hostileFigures: Record<string, number> = {};
+    if (options.hostile) {
+      hostileFigures = await hostilePhase(
+        options,
+        port,
+        serverPid,
+        Math.max(loadedRss, endRss),
+        broadcast,
+        collect,
+      );
+      hostileOk =
+        hostileFigures.hostile_relay_dropped === 0 && hostileFigures.hostile_closed_unexpectedly === 0;
+    }
+    broadcast({ cmd: 'exit' });
     if (options.out) {
-      writeFileSync(options.out, `${JSON.stringify(figures, null, 2)}\n`);
+      writeFileSync(options.out, `${JSON.stringify({ ...figures, ...hostileFigures }, null, 2)}\n`);
       console.log(`Wrote ${options.out}`);
     }
-    const ok = figures.relay_dropped === 0 && presenceIncomplete === 0 && closedUnexpectedly === 0;
+    const ok =
+      figures.relay_dropped === 0 && presenceIncomplete === 0 && closedUnexpectedly === 0 && hostileOk;
     if (!ok) process.exitCode = 1;
   } finally {
     server.kill('SIGTERM');
     await new Promise((r) => server.once('exit', r));
   }
+}
+
+type Collect = <E extends FromWorker['event']>(event: E) => Promise<Extract<FromWorker, { event: E }>[]>;
+
+/** The honest load again, with the attacks of a hostile worker running at the same time. */
+async function hostilePhase(
+  options: Options,
+  port: number,
+  serverPid: number,
+  loadedRssKib: number,
+  broadcast: (message: ToWorker) => void,
+  collect: Collect,
+): Promise<Record<string, number>> {
+  console.log('');
+  console.log(
+    `Hostile phase: ${HOSTILE_MEMBERS} presence devices in one network (${HOSTILE_CHURNERS} churning), ` +
+      '8 slow readers with 32 senders, 16 absent-id flooders, deep payloads to honest ids ...',
+  );
+  const plan: HostilePlan = {
+    port,
+    sourceAddress: `127.0.0.${2 + options.workers}`,
+    totalPeers: options.peers,
+  };
+  const child = fork(import.meta.filename, ['--hostile', JSON.stringify(plan)], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const inbox: FromHostile[] = [];
+  let wake: (() => void) | undefined;
+  child.on('message', (message: FromHostile) => {
+    inbox.push(message);
+    wake?.();
+  });
+  const next = async <E extends FromHostile['event']>(
+    event: E,
+  ): Promise<Extract<FromHostile, { event: E }>> => {
+    for (;;) {
+      const found = inbox.find((m) => m.event === event);
+      if (found) return found as Extract<FromHostile, { event: E }>;
+      if (child.exitCode !== null) throw new Error(`the hostile worker exited with ${child.exitCode}`);
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, 500);
+      });
+    }
+  };
+  await next('hostile-ready');
+  await new Promise((r) => setTimeout(r, 1_000));
+  const beforeRss = rssKib(serverPid);
+  let peakRss = beforeRss;
+  const sampler = setInterval(() => {
+    peakRss = Math.max(peakRss, rssKib(serverPid));
+  }, 100);
+  const health: number[] = [];
+  let measuring = true;
+  const healthLoop = (async () => {
+    while (measuring) {
+      const started = performance.now();
+      await fetch(`http://127.0.0.1:${port}/health`).then((res) => res.text());
+      health.push(performance.now() - started);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  })();
+
+  child.send({ cmd: 'go', durationS: options.durationS } satisfies ToHostile);
+  broadcast({
+    cmd: 'measure',
+    rate: options.rate / options.workers,
+    presenceRate: options.presenceRate / options.workers,
+    durationS: options.durationS,
+  });
+  const [{ event: _done, ...attack }, results] = await Promise.all([
+    next('hostile-done'),
+    collect('measured'),
+  ]);
+  measuring = false;
+  await healthLoop;
+  clearInterval(sampler);
+  peakRss = Math.max(peakRss, rssKib(serverPid));
+  child.send({ cmd: 'exit' } satisfies ToHostile);
+  await new Promise((r) => child.once('exit', r));
+  await new Promise((r) => setTimeout(r, 5_000));
+  const afterRss = rssKib(serverPid);
+
+  const sent = results.reduce((sum, r) => sum + r.sent, 0);
+  const received = results.reduce((sum, r) => sum + r.received, 0);
+  const relay = results.flatMap((r) => r.relayLatenciesMs).sort((a, b) => a - b);
+  const presence = results.flatMap((r) => r.presenceLatenciesMs).sort((a, b) => a - b);
+  const closed = results.reduce((sum, r) => sum + r.closedUnexpectedly, 0);
+  health.sort((a, b) => a - b);
+  const figures = {
+    hostile_rss_before_mib: round(beforeRss / 1024),
+    hostile_rss_peak_mib: round(peakRss / 1024),
+    hostile_rss_growth_mib: round((peakRss - Math.min(beforeRss, loadedRssKib)) / 1024),
+    hostile_rss_after_mib: round(afterRss / 1024),
+    hostile_relay_p50_ms: round(percentile(relay, 50)),
+    hostile_relay_p99_ms: round(percentile(relay, 99)),
+    hostile_relay_dropped: sent - received,
+    hostile_presence_p99_ms: round(percentile(presence, 99)),
+    hostile_health_p99_ms: round(percentile(health, 99)),
+    hostile_closed_unexpectedly: closed,
+    ...attack,
+  };
+  console.log(
+    `Server RSS                 ${figures.hostile_rss_before_mib} MiB before, peak ${figures.hostile_rss_peak_mib} MiB ` +
+      `(+${figures.hostile_rss_growth_mib} MiB over the loaded figure), ${figures.hostile_rss_after_mib} MiB 5 s after`,
+  );
+  console.log(
+    `Honest relay latency       p50 ${figures.hostile_relay_p50_ms} ms, p99 ${figures.hostile_relay_p99_ms} ms ` +
+      `(${received} of ${sent} relayed)`,
+  );
+  console.log(`Honest presence fan-out    p99 ${figures.hostile_presence_p99_ms} ms`);
+  console.log(`/health                    p99 ${figures.hostile_health_p99_ms} ms`);
+  const closedBy: Record<string, number> = {};
+  for (const r of results) {
+    for (const [key, n] of Object.entries(r.closedBy)) closedBy[key] = (closedBy[key] ?? 0) + n;
+  }
+  console.log(
+    `Honest sockets closed      ${closed}${
+      closed > 0
+        ? ` (${Object.entries(closedBy)
+            .map(([k, n]) => `${n} ${k}`)
+            .join(', ')})`
+        : ''
+    }`,
+  );
+  console.log(
+    `Attacks                    ${attack.slowReaderOffers} offers to slow readers (${attack.slowReadersClosed}/8 cut), ` +
+      `${attack.deepSent} deep payloads (${attack.deepSendersClosed} senders closed), ` +
+      `${attack.absentOffers} offers to absent ids (${attack.absentExpired} EXPIRE), ` +
+      `${attack.churnAnnounces} churn announces (${attack.churnListMessages} list messages to the network)`,
+  );
+  return figures;
 }
 
 function round(value: number): number {
@@ -725,6 +1092,11 @@ function round(value: number): number {
 
 if (process.argv[2] === '--worker') {
   void runWorker(JSON.parse(process.argv[3] ?? '{}') as WorkerPlan);
+} else if (process.argv[2] === '--hostile') {
+  runHostile(JSON.parse(process.argv[3] ?? '{}') as HostilePlan).catch((error: unknown) => {
+    console.error(`hostile worker: ${String(error)}`);
+    process.exit(1);
+  });
 } else {
   main().catch((error: unknown) => {
     console.error(error instanceof Error ? error.message : String(error));

@@ -191,6 +191,11 @@ export async function createDirectDropServer(
       rooms,
       peerBadMessages: signalling.counters.badMessages,
       peerThrottled: signalling.counters.throttled,
+      peerSlowReaders: signalling.counters.slowReaders,
+      peerDroppedForSlowReader: signalling.counters.droppedForSlowReader,
+      peerAbsentRefused: signalling.counters.absentRefused,
+      peerHeldBytes: signalling.heldBytes,
+      presenceListMessages: registry.counters.listMessages,
       presenceBadMessages: presence.counters.badMessages,
       presenceThrottled: presence.counters.throttled,
       presenceTimedOut: presence.counters.timedOut,
@@ -212,6 +217,7 @@ export async function createDirectDropServer(
       clearInterval(reporter);
       loopDelay.disable();
       presence.close();
+      signalling.close();
       for (const ws of signalling.openSockets()) ws.terminate();
       await Promise.all(servers.map(closeServer));
     })();

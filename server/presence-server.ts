@@ -92,8 +92,14 @@ export class PresenceServer {
     return this.#sockets.size;
   }
 
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, networkKey: string): void {
-    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#attach(ws, networkKey));
+  handleUpgrade(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    networkKey: string,
+    addressKey: string,
+  ): void {
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#attach(ws, networkKey, addressKey));
   }
 
   /** Graceful shutdown: every client is told when to come back, then its socket is closed. */
@@ -113,12 +119,13 @@ export class PresenceServer {
 
   close(): void {
     clearInterval(this.#sweeper);
+    this.#registry.close();
     for (const ws of this.#sockets.keys()) ws.terminate();
   }
 
-  #attach(ws: WebSocket, networkKey: string): void {
+  #attach(ws: WebSocket, networkKey: string, addressKey: string): void {
     const now = Date.now();
-    const session = this.#registry.open(networkKey, (text) => sendTo(ws, text));
+    const session = this.#registry.open(networkKey, addressKey, (message) => sendTo(ws, message));
     const state: SocketState = {
       ws,
       session,
@@ -229,13 +236,15 @@ export class PresenceServer {
   }
 }
 
-function sendTo(ws: WebSocket, text: string): void {
+/** A Buffer is a message encoded once for many sockets; it still goes out as a text frame. */
+function sendTo(ws: WebSocket, message: string | Buffer): void {
   if (ws.readyState !== WebSocket.OPEN) return;
   if (ws.bufferedAmount > MAX_BUFFERED_BYTES) {
     ws.terminate();
     return;
   }
-  ws.send(text);
+  if (typeof message === 'string') ws.send(message);
+  else ws.send(message, { binary: false });
 }
 
 function byteLength(data: RawData): number {

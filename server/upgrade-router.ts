@@ -73,7 +73,8 @@ export function createUpgradeRouter(deps: UpgradeRouterDeps): {
       req.headers['x-forwarded-for'],
       deps.trustedProxies,
     );
-    const admission = deps.limits.admit(limitKeyOf(address));
+    const addressKey = limitKeyOf(address);
+    const admission = deps.limits.admit(addressKey);
     if (!admission.ok) {
       refuse(socket, endpoint, admission.status, admission.message, admission.retryAfterS);
       return;
@@ -89,8 +90,8 @@ export function createUpgradeRouter(deps: UpgradeRouterDeps): {
       }
     }
     socket.off('error', onEarlyError);
-    if (endpoint === 'peerjs') deps.signalling.handleUpgrade(req, socket, head);
-    else deps.presence.handleUpgrade(req, socket, head, networkKeyOf(address));
+    if (endpoint === 'peerjs') deps.signalling.handleUpgrade(req, socket, head, addressKey);
+    else deps.presence.handleUpgrade(req, socket, head, networkKeyOf(address), addressKey);
   };
   return { onUpgrade, refusals };
 }
