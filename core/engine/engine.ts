@@ -167,7 +167,7 @@ export class Engine {
   readonly #dialing = new Map<string, Promise<Session>>();
   /** Devices whose incoming handshake is under way, so we do not dial them at the same time. */
   readonly #answering = new Set<string>();
-  readonly #sessionWaiters = new Map<string, Set<(session: Session) => void>>();
+  readonly #sessionWaiters = new Map<string, Set<SessionWaiter>>();
   readonly #retries = new Map<string, () => void>();
   readonly #problems = new Map<string, string>();
   readonly #paths = new Map<string, ConnectionPath>();
@@ -504,6 +504,9 @@ export class Engine {
   #waitingReason(device: PairedDevice): string {
     if (this.#network.status !== 'online') return this.#offlineMessage(device, undefined);
     if (this.#isAway(device.deviceId)) return `${device.name} is offline.`;
+    // The last connection failed verification and none has succeeded since: that is why it waits.
+    const problem = this.#problems.get(device.deviceId);
+    if (problem) return `${device.name}: ${problem}`;
     return `${device.name} is not answering yet.`;
   }
 
@@ -1014,6 +1017,9 @@ export class Engine {
       }
       // A hello that fails its own checks before anything was at stake is noise, not an alarm.
       if (answeringFor) this.#handshakeFailed(answeringFor, error);
+      // Whoever waited for this handshake (a send, a dial that gave way to it) hears why at once, in the
+      // same words as the device's row, rather than a vague timeout many seconds later.
+      if (answeringFor) this.#failWaiters(answeringFor, error);
     } finally {
       if (answeringFor) this.#answering.delete(answeringFor);
     }
@@ -1049,16 +1055,28 @@ export class Engine {
     return new Promise((resolve, reject) => {
       const waiters = this.#sessionWaiters.get(deviceId) ?? new Set();
       this.#sessionWaiters.set(deviceId, waiters);
-      const done = (session: Session) => {
-        cancel();
-        resolve(session);
+      const waiter: SessionWaiter = {
+        resolve: (session) => {
+          cancel();
+          resolve(session);
+        },
+        reject: (error) => {
+          cancel();
+          reject(error);
+        },
       };
       const cancel = this.#options.clock.setTimeout(() => {
-        waiters.delete(done);
+        waiters.delete(waiter);
         reject(new UserFacingError('The other device did not finish connecting.'));
       }, timeoutMs);
-      waiters.add(done);
+      waiters.add(waiter);
     });
+  }
+
+  #failWaiters(deviceId: string, error: unknown): void {
+    const waiters = this.#sessionWaiters.get(deviceId);
+    this.#sessionWaiters.delete(deviceId);
+    for (const waiter of waiters ?? []) waiter.reject(error);
   }
 
   async #startSession(transport: Transport, queue: MessageQueue, result: HandshakeSuccess): Promise<Session> {
@@ -1143,7 +1161,7 @@ export class Engine {
     const waiters = this.#sessionWaiters.get(peer.deviceId);
     this.#sessionWaiters.delete(peer.deviceId);
     session.start();
-    for (const resolve of waiters ?? []) resolve(session);
+    for (const waiter of waiters ?? []) waiter.resolve(session);
     this.#changed();
     void transport.path().then((path) => {
       if (this.#sessions.get(peer.deviceId) !== session) return;
@@ -1334,6 +1352,9 @@ export class Engine {
       return `${device.name} is offline.`;
     }
     if (error instanceof HandshakeError) return `${device.name}: ${describeHandshakeFailure(error)}`;
+    // A timeout after a failed verification says less than the failure itself, which the row shows.
+    const problem = this.#problems.get(device.deviceId);
+    if (problem) return `${device.name}: ${problem}`;
     if (error instanceof UserFacingError) return `${device.name}: ${error.message}`;
     return `${device.name} is offline or unreachable (${messageOf(error)}).`;
   }
@@ -1366,6 +1387,11 @@ export class Engine {
   #log(message: string): void {
     this.#options.log?.(message);
   }
+}
+
+interface SessionWaiter {
+  resolve(session: Session): void;
+  reject(error: unknown): void;
 }
 
 function newCredentials(crypto: CryptoEnv): SignallingCredentials {
