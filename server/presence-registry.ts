@@ -18,9 +18,12 @@ export interface PresenceLimits {
   maxRooms: number;
 }
 
+/** A hidden device is listed to nobody: its id is all that is kept (and all it sends). */
+type HiddenPeer = Pick<PresencePeer, 'peerId'>;
+
 export class PresenceSession {
   /** Undefined until the first accepted announce; until then the session is in no network or room. */
-  peer: PresencePeer | undefined;
+  peer: PresencePeer | HiddenPeer | undefined;
   visible = false;
   listed = false;
   readonly rooms = new Set<string>();
@@ -75,12 +78,14 @@ export class PresenceRegistry {
       return { ok: false, holder };
     }
     const previous = session.peer;
-    const peer: PresencePeer = {
-      peerId: announce.peerId,
-      name: announce.name,
-      deviceType: announce.deviceType,
-      avatar: announce.avatar,
-    };
+    const peer: PresencePeer | HiddenPeer = announce.visible
+      ? {
+          peerId: announce.peerId,
+          name: announce.name,
+          deviceType: announce.deviceType,
+          avatar: announce.avatar,
+        }
+      : { peerId: announce.peerId };
     if (previous && previous.peerId !== peer.peerId) this.#byPeerId.delete(previous.peerId);
     this.#byPeerId.set(peer.peerId, session);
     session.peer = peer;
@@ -126,7 +131,7 @@ export class PresenceRegistry {
   #updateListing(
     network: Network,
     session: PresenceSession,
-    previous: PresencePeer | undefined,
+    previous: PresencePeer | HiddenPeer | undefined,
     visible: boolean,
   ): void {
     const peer = session.peer as PresencePeer;

@@ -835,14 +835,20 @@ export class Engine {
     ).then((entries) => {
       if (run !== this.#announceRun || this.#presence !== presence) return;
       this.#rooms = new Map(entries.filter((e) => e !== undefined));
-      presence.announce({
-        peerId: this.#credentials.peerId,
-        name: this.#profile.name,
-        deviceType: this.#profile.type,
-        avatar: this.#presenceSettings.avatar,
-        visible: this.#presenceSettings.visible,
-        rooms: [...this.#rooms.keys()],
-      });
+      const peerId = this.#credentials.peerId;
+      const rooms = [...this.#rooms.keys()];
+      presence.announce(
+        this.#presenceSettings.visible
+          ? {
+              peerId,
+              visible: true,
+              name: this.#profile.name,
+              deviceType: this.#profile.type,
+              avatar: this.#presenceSettings.avatar,
+              rooms,
+            }
+          : { peerId, visible: false, rooms },
+      );
     });
   }
 
