@@ -11,7 +11,7 @@ import { createIdentity, type DeviceIdentity } from '../identity';
 import { buildPairingLink, parsePairingInvite } from '../pairing/pairing-link';
 import { PairingOffers } from '../pairing/pairing-offers';
 import type { PresenceChannel, PresencePeer } from '../presence/presence-channel';
-import { roomIdFor, roomKeyFromTranscript } from '../presence/rooms';
+import { nextRoomChangeAt, roomDaysAt, roomIdFor, roomKeyFromTranscript } from '../presence/rooms';
 import { cleanDeviceName, type DeviceProfile } from '../protocol/device';
 import type { HelloMessage, Item } from '../protocol/messages';
 import { AnswerBudget } from '../session/answer-budget';
@@ -122,7 +122,10 @@ export class UserFacingError extends Error {
   override name = 'UserFacingError';
 }
 
-/** Paired devices per device; each announces its room, and the presence service takes at most 64. */
+/**
+ * Paired devices per device. Each pairing has a room, two around midnight (rooms.ts), and the presence
+ * service takes at most 64 rooms per announce.
+ */
 export const MAX_PAIRINGS = 32;
 
 class PairingLimitError extends UserFacingError {
@@ -189,6 +192,10 @@ export class Engine {
   readonly #nearbyAnswers: AnswerBudget;
   /** Room id -> paired device id, for the rooms announced last. */
   #rooms = new Map<string, string>();
+  /** Room id -> the other members the presence service last named, for the rooms announced last. */
+  #roomMembers = new Map<string, readonly string[]>();
+  /** Announces again when the day's room ids change (rooms.ts). */
+  #cancelRoomChange: () => void = () => {};
   /** Paired device id -> whether the presence service last showed it in our shared room. */
   readonly #roomPresence = new Map<string, boolean>();
   #announceRun = 0;
@@ -760,6 +767,7 @@ export class Engine {
   close(): void {
     this.#closed = true;
     this.#cancelPairingExpiry();
+    this.#cancelRoomChange();
     for (const cancel of this.#retries.values()) cancel();
     this.#retries.clear();
     for (const session of this.#sessions.values()) session.close();
@@ -826,15 +834,26 @@ export class Engine {
     const presence = this.#presence;
     if (!presence || this.#closed) return;
     const run = ++this.#announceRun;
+    const now = this.#options.clock.now();
+    const days = roomDaysAt(now);
+    this.#cancelRoomChange();
+    this.#cancelRoomChange = this.#options.clock.setTimeout(
+      () => this.#announce(),
+      nextRoomChangeAt(now) - now,
+    );
     const keyed = this.#pairings.filter((p) => p.roomKey && !p.revoked);
     void Promise.all(
-      keyed.map(async (p) => {
+      keyed.flatMap((p) => {
         const key = fromBase64Url(p.roomKey ?? '');
-        return key ? ([await roomIdFor(this.#options.crypto, key), p.deviceId] as const) : undefined;
+        if (!key) return [];
+        return days.map(
+          async (day) => [await roomIdFor(this.#options.crypto, key, day), p.deviceId] as const,
+        );
       }),
     ).then((entries) => {
       if (run !== this.#announceRun || this.#presence !== presence) return;
-      this.#rooms = new Map(entries.filter((e) => e !== undefined));
+      this.#rooms = new Map(entries);
+      this.#roomMembers = new Map([...this.#roomMembers].filter(([room]) => this.#rooms.has(room)));
       const peerId = this.#credentials.peerId;
       const rooms = [...this.#rooms.keys()];
       presence.announce(
@@ -856,8 +875,16 @@ export class Engine {
   #roomChanged(room: string, peerIds: readonly string[]): void {
     const deviceId = this.#rooms.get(room);
     const device = deviceId ? this.#pairingOf(deviceId) : undefined;
-    const peerId = peerIds[0];
     if (!device || device.revoked) return;
+    this.#roomMembers.set(room, peerIds);
+    // Around midnight a pair has two rooms, and the other device may be in only one of them yet: it is
+    // on the server while either holds it.
+    const peerId =
+      peerIds[0] ??
+      [...this.#rooms]
+        .filter(([other, id]) => id === deviceId && other !== room)
+        .map(([other]) => this.#roomMembers.get(other)?.[0])
+        .find((id) => id !== undefined);
     this.#roomPresence.set(device.deviceId, peerId !== undefined);
     if (!peerId) {
       // It left the server, maybe for good (a closed tab): a channel it left behind is checked now rather
