@@ -70,7 +70,8 @@ export type PairingView =
   | { state: 'waiting'; link: string; expiresAt: number }
   | { state: 'expired' }
   | { state: 'paired'; deviceId: string; name: string }
-  | { state: 'failed'; error: string };
+  /** `codeUsed`: an attempt with the code failed, and spent it (a code works once, whatever the outcome). */
+  | { state: 'failed'; error: string; codeUsed?: true };
 
 export interface EngineSnapshot {
   self: {
@@ -1045,7 +1046,7 @@ export class Engine {
       }
       this.#log(`refused an incoming connection: ${error.reason}${error.byRemote ? ' (by the peer)' : ''}`);
       if (pairingAttempt) {
-        this.#setPairing({ state: 'failed', error: describeHandshakeFailure(error) });
+        this.#setPairing({ state: 'failed', error: describeHandshakeFailure(error), codeUsed: true });
         if (error.reason === 'bad-proof') this.#notices.emit({ kind: 'verification-failed' });
       }
       // A hello that fails its own checks before anything was at stake is noise, not an alarm.
