@@ -66,8 +66,20 @@ function PairingBody({ pairing, requesting, requestError, now, onNewCode, onClos
       );
     case 'failed':
       return (
-        <Outcome tone="problem" message={pairing.error}>
-          <Button variant="primary" onClick={onNewCode}>
+        <Outcome
+          tone="problem"
+          message={pairing.codeUsed ? 'Pairing failed. That code is used up.' : pairing.error}
+        >
+          {pairing.codeUsed ? (
+            <>
+              <p class="pairing-panel__detail">{pairing.error}</p>
+              <p class="pairing-panel__detail">
+                A code works once, even when the attempt fails, so nobody can try it again. Show a new code
+                and scan it again.
+              </p>
+            </>
+          ) : null}
+          <Button variant="primary" onClick={onNewCode} data-testid="new-pairing-code">
             New code
           </Button>
         </Outcome>

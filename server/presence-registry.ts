@@ -52,9 +52,12 @@ const MAX_ADDRESSES_SCANNED = 64;
 
 export type SendFn = (message: string | Buffer) => void;
 
+/** A hidden device is listed to nobody: its id is all that is kept (and all it sends). */
+type HiddenPeer = Pick<PresencePeer, 'peerId'>;
+
 export class PresenceSession {
   /** Undefined until the first accepted announce; until then the session is in no network or room. */
-  peer: PresencePeer | undefined;
+  peer: PresencePeer | HiddenPeer | undefined;
   visible = false;
   listed = false;
   /** Told network-full since it was last listed: a device that keeps turning visible hears it once. */
@@ -131,12 +134,14 @@ export class PresenceRegistry {
       return { ok: false, holder };
     }
     const previous = session.peer;
-    const peer: PresencePeer = {
-      peerId: announce.peerId,
-      name: announce.name,
-      deviceType: announce.deviceType,
-      avatar: announce.avatar,
-    };
+    const peer: PresencePeer | HiddenPeer = announce.visible
+      ? {
+          peerId: announce.peerId,
+          name: announce.name,
+          deviceType: announce.deviceType,
+          avatar: announce.avatar,
+        }
+      : { peerId: announce.peerId };
     if (previous && previous.peerId !== peer.peerId) this.#byPeerId.delete(previous.peerId);
     this.#byPeerId.set(peer.peerId, session);
     session.peer = peer;
@@ -201,7 +206,7 @@ export class PresenceRegistry {
   #updateListing(
     network: Network,
     session: PresenceSession,
-    previous: PresencePeer | undefined,
+    previous: PresencePeer | HiddenPeer | undefined,
     visible: boolean,
   ): void {
     const peer = session.peer as PresencePeer;
@@ -210,7 +215,9 @@ export class PresenceRegistry {
       if (!visible) {
         this.#unlist(network, session);
       } else if (
-        previous?.peerId !== peer.peerId ||
+        !previous ||
+        !('name' in previous) ||
+        previous.peerId !== peer.peerId ||
         previous.name !== peer.name ||
         previous.deviceType !== peer.deviceType ||
         previous.avatar !== peer.avatar

@@ -6,6 +6,7 @@ import { browser } from 'wxt/browser';
 import type { EngineNotice } from '../core/engine/engine';
 import type { ReceivedItem } from '../core/engine/state-store';
 import { describeItem, isOpenableUrl } from '../core/items';
+import { VERIFICATION_FAILED } from '../core/session/failure-messages';
 
 const ICON = 'icon/128.png';
 
@@ -73,7 +74,8 @@ export async function notifyNotice(notice: EngineNotice, notifyOnReceive: boolea
       await notify(
         `unverified:${Date.now()}`,
         'Connection could not be verified',
-        `${notice.name ? `${notice.name}: ` : ''}DirectDrop closed a connection it could not verify. Someone in between, possibly the server, may be interfering.`,
+        // The same words as the device's row and a send's result: one warning, wherever it is read.
+        `${notice.name ? `${notice.name}: ` : ''}${VERIFICATION_FAILED}`,
       );
       return;
   }

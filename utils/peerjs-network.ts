@@ -29,10 +29,43 @@ export interface SignallingServer {
 
 export interface PeerJsNetworkOptions {
   server: SignallingServer;
-  iceServers: RTCIceServer[];
+  /**
+   * STUN/TURN servers, as the user or the signalling server chose them (checked here: anything malformed
+   * is left out). Absent or empty: none, so ICE uses the device's own addresses only.
+   */
+  iceServers?: unknown;
   credentials: { peerId: string; token: string };
   clock: Clock;
   random?: () => number;
+}
+
+const MAX_ICE_SERVERS = 8;
+const ICE_URL = /^(stun|stuns|turn|turns):[^\s]{1,500}$/;
+
+/**
+ * The RTCPeerConnection settings every connection gets. Always an explicit list: without one PeerJS falls
+ * back to its own defaults (Google's STUN server and PeerJS's TURN server), which would tell third
+ * parties every user's addresses. Entries that are not well-formed STUN/TURN servers are dropped.
+ */
+export function peerConnectionConfig(iceServers: unknown): RTCConfiguration {
+  const list = Array.isArray(iceServers) ? iceServers : [];
+  return { iceServers: list.flatMap(iceServerOf).slice(0, MAX_ICE_SERVERS) };
+}
+
+function iceServerOf(entry: unknown): RTCIceServer[] {
+  if (typeof entry !== 'object' || entry === null) return [];
+  const { urls, username, credential } = entry as Record<string, unknown>;
+  const list = typeof urls === 'string' ? [urls] : Array.isArray(urls) ? urls : [];
+  if (list.length === 0 || !list.every((url) => typeof url === 'string' && ICE_URL.test(url))) return [];
+  if (username !== undefined && typeof username !== 'string') return [];
+  if (credential !== undefined && typeof credential !== 'string') return [];
+  return [
+    {
+      urls: list as string[],
+      ...(username !== undefined ? { username } : {}),
+      ...(credential !== undefined ? { credential } : {}),
+    },
+  ];
 }
 
 /** Parses "https://host:port" (the address users configure) into PeerJS's connection settings. */
@@ -148,6 +181,7 @@ export class PeerJsNetwork implements PeerNetwork {
 
   #createPeer(): Peer {
     const { server, credentials, iceServers } = this.options;
+    // The one place PeerJS's options are made: `config` is always given, never PeerJS's default.
     const peer = new Peer(credentials.peerId, {
       host: server.host,
       port: server.port,
@@ -155,7 +189,7 @@ export class PeerJsNetwork implements PeerNetwork {
       path: server.path,
       key: 'peerjs',
       token: credentials.token,
-      config: { iceServers },
+      config: peerConnectionConfig(iceServers),
       debug: 0,
     });
     peer.on('open', () => {

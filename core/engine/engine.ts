@@ -11,7 +11,7 @@ import { createIdentity, type DeviceIdentity } from '../identity';
 import { buildPairingLink, parsePairingInvite } from '../pairing/pairing-link';
 import { PairingOffers } from '../pairing/pairing-offers';
 import type { PresenceChannel, PresencePeer } from '../presence/presence-channel';
-import { roomIdFor, roomKeyFromTranscript } from '../presence/rooms';
+import { nextRoomChangeAt, roomDaysAt, roomIdFor, roomKeyFromTranscript } from '../presence/rooms';
 import type { AppBuild } from '../protocol/app-build';
 import { cleanDeviceName, type DeviceProfile } from '../protocol/device';
 import type { HelloMessage, Item } from '../protocol/messages';
@@ -73,7 +73,8 @@ export type PairingView =
   | { state: 'waiting'; link: string; expiresAt: number }
   | { state: 'expired' }
   | { state: 'paired'; deviceId: string; name: string }
-  | { state: 'failed'; error: string };
+  /** `codeUsed`: an attempt with the code failed, and spent it (a code works once, whatever the outcome). */
+  | { state: 'failed'; error: string; codeUsed?: true };
 
 export interface EngineSnapshot {
   self: {
@@ -125,7 +126,10 @@ export class UserFacingError extends Error {
   override name = 'UserFacingError';
 }
 
-/** Paired devices per device; each announces its room, and the presence service takes at most 64. */
+/**
+ * Paired devices per device. Each pairing has a room, two around midnight (rooms.ts), and the presence
+ * service takes at most 64 rooms per announce.
+ */
 export const MAX_PAIRINGS = 32;
 
 class PairingLimitError extends UserFacingError {
@@ -170,7 +174,7 @@ export class Engine {
   readonly #dialing = new Map<string, Promise<Session>>();
   /** Devices whose incoming handshake is under way, so we do not dial them at the same time. */
   readonly #answering = new Set<string>();
-  readonly #sessionWaiters = new Map<string, Set<(session: Session) => void>>();
+  readonly #sessionWaiters = new Map<string, Set<SessionWaiter>>();
   readonly #retries = new Map<string, () => void>();
   readonly #problems = new Map<string, string>();
   readonly #paths = new Map<string, ConnectionPath>();
@@ -192,6 +196,10 @@ export class Engine {
   readonly #nearbyAnswers: AnswerBudget;
   /** Room id -> paired device id, for the rooms announced last. */
   #rooms = new Map<string, string>();
+  /** Room id -> the other members the presence service last named, for the rooms announced last. */
+  #roomMembers = new Map<string, readonly string[]>();
+  /** Announces again when the day's room ids change (rooms.ts). */
+  #cancelRoomChange: () => void = () => {};
   /** Paired device id -> whether the presence service last showed it in our shared room. */
   readonly #roomPresence = new Map<string, boolean>();
   #announceRun = 0;
@@ -515,6 +523,9 @@ export class Engine {
   #waitingReason(device: PairedDevice): string {
     if (this.#network.status !== 'online') return this.#offlineMessage(device, undefined);
     if (this.#isAway(device.deviceId)) return `${device.name} is offline.`;
+    // The last connection failed verification and none has succeeded since: that is why it waits.
+    const problem = this.#problems.get(device.deviceId);
+    if (problem) return `${device.name}: ${problem}`;
     return `${device.name} is not answering yet.`;
   }
 
@@ -768,6 +779,7 @@ export class Engine {
   close(): void {
     this.#closed = true;
     this.#cancelPairingExpiry();
+    this.#cancelRoomChange();
     for (const cancel of this.#retries.values()) cancel();
     this.#retries.clear();
     for (const session of this.#sessions.values()) session.close();
@@ -834,23 +846,40 @@ export class Engine {
     const presence = this.#presence;
     if (!presence || this.#closed) return;
     const run = ++this.#announceRun;
+    const now = this.#options.clock.now();
+    const days = roomDaysAt(now);
+    this.#cancelRoomChange();
+    this.#cancelRoomChange = this.#options.clock.setTimeout(
+      () => this.#announce(),
+      nextRoomChangeAt(now) - now,
+    );
     const keyed = this.#pairings.filter((p) => p.roomKey && !p.revoked);
     void Promise.all(
-      keyed.map(async (p) => {
+      keyed.flatMap((p) => {
         const key = fromBase64Url(p.roomKey ?? '');
-        return key ? ([await roomIdFor(this.#options.crypto, key), p.deviceId] as const) : undefined;
+        if (!key) return [];
+        return days.map(
+          async (day) => [await roomIdFor(this.#options.crypto, key, day), p.deviceId] as const,
+        );
       }),
     ).then((entries) => {
       if (run !== this.#announceRun || this.#presence !== presence) return;
-      this.#rooms = new Map(entries.filter((e) => e !== undefined));
-      presence.announce({
-        peerId: this.#credentials.peerId,
-        name: this.#profile.name,
-        deviceType: this.#profile.type,
-        avatar: this.#presenceSettings.avatar,
-        visible: this.#presenceSettings.visible,
-        rooms: [...this.#rooms.keys()],
-      });
+      this.#rooms = new Map(entries);
+      this.#roomMembers = new Map([...this.#roomMembers].filter(([room]) => this.#rooms.has(room)));
+      const peerId = this.#credentials.peerId;
+      const rooms = [...this.#rooms.keys()];
+      presence.announce(
+        this.#presenceSettings.visible
+          ? {
+              peerId,
+              visible: true,
+              name: this.#profile.name,
+              deviceType: this.#profile.type,
+              avatar: this.#presenceSettings.avatar,
+              rooms,
+            }
+          : { peerId, visible: false, rooms },
+      );
     });
   }
 
@@ -858,8 +887,16 @@ export class Engine {
   #roomChanged(room: string, peerIds: readonly string[]): void {
     const deviceId = this.#rooms.get(room);
     const device = deviceId ? this.#pairingOf(deviceId) : undefined;
-    const peerId = peerIds[0];
     if (!device || device.revoked) return;
+    this.#roomMembers.set(room, peerIds);
+    // Around midnight a pair has two rooms, and the other device may be in only one of them yet: it is
+    // on the server while either holds it.
+    const peerId =
+      peerIds[0] ??
+      [...this.#rooms]
+        .filter(([other, id]) => id === deviceId && other !== room)
+        .map(([other]) => this.#roomMembers.get(other)?.[0])
+        .find((id) => id !== undefined);
     this.#roomPresence.set(device.deviceId, peerId !== undefined);
     if (!peerId) {
       // It left the server, maybe for good (a closed tab): a channel it left behind is checked now rather
@@ -1020,11 +1057,14 @@ export class Engine {
       }
       this.#log(`refused an incoming connection: ${error.reason}${error.byRemote ? ' (by the peer)' : ''}`);
       if (pairingAttempt) {
-        this.#setPairing({ state: 'failed', error: describeHandshakeFailure(error) });
+        this.#setPairing({ state: 'failed', error: describeHandshakeFailure(error), codeUsed: true });
         if (error.reason === 'bad-proof') this.#notices.emit({ kind: 'verification-failed' });
       }
       // A hello that fails its own checks before anything was at stake is noise, not an alarm.
       if (answeringFor) this.#handshakeFailed(answeringFor, error);
+      // Whoever waited for this handshake (a send, a dial that gave way to it) hears why at once, in the
+      // same words as the device's row, rather than a vague timeout many seconds later.
+      if (answeringFor) this.#failWaiters(answeringFor, error);
     } finally {
       if (answeringFor) this.#answering.delete(answeringFor);
     }
@@ -1060,16 +1100,28 @@ export class Engine {
     return new Promise((resolve, reject) => {
       const waiters = this.#sessionWaiters.get(deviceId) ?? new Set();
       this.#sessionWaiters.set(deviceId, waiters);
-      const done = (session: Session) => {
-        cancel();
-        resolve(session);
+      const waiter: SessionWaiter = {
+        resolve: (session) => {
+          cancel();
+          resolve(session);
+        },
+        reject: (error) => {
+          cancel();
+          reject(error);
+        },
       };
       const cancel = this.#options.clock.setTimeout(() => {
-        waiters.delete(done);
+        waiters.delete(waiter);
         reject(new UserFacingError('The other device did not finish connecting.'));
       }, timeoutMs);
-      waiters.add(done);
+      waiters.add(waiter);
     });
+  }
+
+  #failWaiters(deviceId: string, error: unknown): void {
+    const waiters = this.#sessionWaiters.get(deviceId);
+    this.#sessionWaiters.delete(deviceId);
+    for (const waiter of waiters ?? []) waiter.reject(error);
   }
 
   async #startSession(transport: Transport, queue: MessageQueue, result: HandshakeSuccess): Promise<Session> {
@@ -1156,7 +1208,7 @@ export class Engine {
     this.#sessionWaiters.delete(peer.deviceId);
     session.start();
     if (this.#appBuild) session.sendAppBuild(this.#appBuild);
-    for (const resolve of waiters ?? []) resolve(session);
+    for (const waiter of waiters ?? []) waiter.resolve(session);
     this.#changed();
     void transport.path().then((path) => {
       if (this.#sessions.get(peer.deviceId) !== session) return;
@@ -1349,6 +1401,9 @@ export class Engine {
       return `${device.name} is offline.`;
     }
     if (error instanceof HandshakeError) return `${device.name}: ${describeHandshakeFailure(error)}`;
+    // A timeout after a failed verification says less than the failure itself, which the row shows.
+    const problem = this.#problems.get(device.deviceId);
+    if (problem) return `${device.name}: ${problem}`;
     if (error instanceof UserFacingError) return `${device.name}: ${error.message}`;
     return `${device.name} is offline or unreachable (${messageOf(error)}).`;
   }
@@ -1381,6 +1436,11 @@ export class Engine {
   #log(message: string): void {
     this.#options.log?.(message);
   }
+}
+
+interface SessionWaiter {
+  resolve(session: Session): void;
+  reject(error: unknown): void;
 }
 
 function newCredentials(crypto: CryptoEnv): SignallingCredentials {

@@ -5,15 +5,13 @@
 import type { DeviceType } from '../protocol/device';
 import type { Unsubscribe } from '../transport';
 
-export interface PresenceAnnouncement {
-  peerId: string;
-  name: string;
-  deviceType: DeviceType;
-  avatar: string;
-  /** Shown to devices on the same network; when false only rooms (paired devices) find this device. */
-  visible: boolean;
-  rooms: string[];
-}
+/**
+ * Shown to devices on the same network (visible), or found only through rooms by paired devices (hidden):
+ * a hidden device tells the server nothing about itself but its signalling id and rooms.
+ */
+export type PresenceAnnouncement =
+  | { peerId: string; visible: true; name: string; deviceType: DeviceType; avatar: string; rooms: string[] }
+  | { peerId: string; visible: false; rooms: string[] };
 
 /** Another device on the same network, as the presence service describes it (nothing here is verified). */
 export interface PresencePeer {

@@ -58,19 +58,39 @@ export const presencePeerSchema = z.object({
 /** Everything the server keeps about a device, and everything other devices learn about it. */
 export type PresencePeer = z.infer<typeof presencePeerSchema>;
 
-export const announceSchema = z.object({
+const announcedRooms = z
+  .array(roomIdSchema)
+  .max(MAX_ANNOUNCED_ROOMS, { message: `must hold at most ${MAX_ANNOUNCED_ROOMS} rooms` })
+  // Repeats are harmless, so they are dropped rather than refused.
+  .transform((rooms) => [...new Set(rooms)]);
+
+/** A visible device describes itself, for the other devices of its network to list. */
+const visibleAnnounceSchema = z.object({
   type: z.literal('announce'),
   peerId: presencePeerIdSchema,
   name: deviceNameSchema,
   deviceType: deviceTypeSchema,
   avatar: avatarSchema,
-  visible: z.boolean(),
-  // Repeats are harmless, so they are dropped rather than refused.
-  rooms: z
-    .array(roomIdSchema)
-    .max(MAX_ANNOUNCED_ROOMS, { message: `must hold at most ${MAX_ANNOUNCED_ROOMS} rooms` })
-    .transform((rooms) => [...new Set(rooms)]),
+  visible: z.literal(true),
+  rooms: announcedRooms,
 });
+/**
+ * A hidden device is listed to nobody, so it sends only its id and rooms. Clients from before this rule
+ * still send a name, type and avatar: they are checked as before and then dropped, never kept.
+ */
+const hiddenAnnounceSchema = z
+  .object({
+    type: z.literal('announce'),
+    peerId: presencePeerIdSchema,
+    name: deviceNameSchema.optional(),
+    deviceType: deviceTypeSchema.optional(),
+    avatar: avatarSchema.optional(),
+    visible: z.literal(false),
+    rooms: announcedRooms,
+  })
+  .transform(({ type, peerId, visible, rooms }) => ({ type, peerId, visible, rooms }));
+
+export const announceSchema = z.discriminatedUnion('visible', [visibleAnnounceSchema, hiddenAnnounceSchema]);
 export type AnnounceMessage = z.infer<typeof announceSchema>;
 export type ClientPresenceMessage = AnnounceMessage;
 

@@ -53,7 +53,9 @@ export class MemoryPresenceChannel implements PresenceChannel {
 
   peer(): PresencePeer | undefined {
     const a = this.announced;
-    return a && { peerId: a.peerId, name: a.name, deviceType: a.deviceType, avatar: a.avatar };
+    return a?.visible
+      ? { peerId: a.peerId, name: a.name, deviceType: a.deviceType, avatar: a.avatar }
+      : undefined;
   }
 
   deliverNearby(peers: PresencePeer[]): void {

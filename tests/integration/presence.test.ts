@@ -179,6 +179,31 @@ describe('announcements', () => {
     expect((await hidden.client.nextOf('peer-joined')).peer).toMatchObject({ peerId: b.id });
   });
 
+  it("takes a hidden device's announce of its id and rooms alone: its rooms work and nobody hears of it", async () => {
+    const server = await harness.start();
+    const seen = await join(await presence(harness, server));
+    const room = roomId();
+    const hiddenId = peerId();
+    const hidden = await presence(harness, server);
+    hidden.send({ type: 'announce', peerId: hiddenId, visible: false, rooms: [room] });
+    expect(idsOf((await hidden.nextOf('nearby')).peers as unknown[])).toEqual([seen.id]);
+    expect(await hidden.nextOf('room')).toEqual({ type: 'room', room, peerIds: [] });
+    expect(hidden.received.some((m) => m.type === 'error')).toBe(false);
+
+    const paired = await join(await presence(harness, server), { rooms: [room], visible: false });
+    expect(await hidden.nextOf('room')).toEqual({ type: 'room', room, peerIds: [paired.id] });
+    expect(await seen.client.quietFor('peer-joined', 300)).toBe(true);
+
+    // Turning visible needs the description again, and then the others hear of it.
+    hidden.send({ type: 'announce', peerId: hiddenId, visible: true, rooms: [room] });
+    expect((await hidden.nextOf('error')).code).toBe('bad-message');
+    hidden.send(announce({ peerId: hiddenId, name: 'Now visible', rooms: [room] }));
+    expect((await seen.client.nextOf('peer-joined')).peer).toMatchObject({
+      peerId: hiddenId,
+      name: 'Now visible',
+    });
+  });
+
   it('sends peer-updated for a new name or avatar, peer-left and peer-joined for a new peer id', async () => {
     const server = await harness.start();
     const a = await join(await presence(harness, server));

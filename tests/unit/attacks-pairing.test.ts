@@ -194,7 +194,11 @@ describe('a pairing link altered in one field', () => {
     );
     expect(phoneNotices).toContainEqual({ kind: 'verification-failed' });
     await waitFor(desktop.engine, (s) => s.pairing.state === 'failed');
-    expect(desktop.engine.snapshot().pairing).toEqual({ state: 'failed', error: VERIFICATION_FAILED });
+    expect(desktop.engine.snapshot().pairing).toEqual({
+      state: 'failed',
+      error: VERIFICATION_FAILED,
+      codeUsed: true,
+    });
     await expect(phone.engine.pairWith(link)).rejects.toThrow(/already used/);
     nothingPaired(desktop, phone);
   });

@@ -87,7 +87,11 @@ describe('a compromised signalling server relaying the devices through itself', 
 
     expect(phoneNotices).toContainEqual({ kind: 'verification-failed' });
     expect(desktopNotices).toContainEqual({ kind: 'verification-failed' });
-    expect(desktop.engine.snapshot().pairing).toEqual({ state: 'failed', error: VERIFICATION_FAILED });
+    expect(desktop.engine.snapshot().pairing).toEqual({
+      state: 'failed',
+      error: VERIFICATION_FAILED,
+      codeUsed: true,
+    });
     expect(desktop.engine.snapshot().devices).toEqual([]);
     expect(phone.engine.snapshot().devices).toEqual([]);
     expect(desktopNotices.some((n) => n.kind === 'paired')).toBe(false);
