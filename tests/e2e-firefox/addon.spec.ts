@@ -12,7 +12,7 @@ import type { DirectDropServer } from '../../server/app';
 import { launchPhone } from '../e2e/support/browsers';
 import { scratchDir } from '../e2e/support/scratch';
 import { startServer } from '../e2e/support/server';
-import { randomFile, sha256Hex } from '../e2e/support/test-site';
+import { randomFile, sha256Hex, startSite } from '../e2e/support/test-site';
 import {
   askAddonEngine,
   attributeOf,
@@ -200,6 +200,90 @@ test('receives a link, a text and a file from the phone; the file lands in Downl
     .toContainEqual(expect.objectContaining({ kind: 'file', name: 'from phone.bin' }));
 });
 
+test('clicking a notification: an arrived link opens in a tab; a download offer opens the popup', async () => {
+  const url = `${server.httpUrl}/?opened-from=notification`;
+  await phone.page.getByTestId('send-text').fill(url);
+  await phone.page.getByTestId('send-button').click();
+  await expect(phone.page.getByTestId('send-result')).toHaveAttribute('data-state', 'sent');
+  await expect
+    .poll(async () => (await askAddonEngine(popup, { type: 'get-inbox' })).map((entry) => entry.item))
+    .toContainEqual({ kind: 'link', url });
+  const arrived = (await askAddonEngine(popup, { type: 'get-inbox' })).find(
+    (entry) => entry.item.kind === 'link' && entry.item.url === url,
+  );
+  const arrivedId = `item:${arrived?.fromDeviceId}:${arrived?.id}`;
+  await expect.poll(() => shownNotifications(popup)).toContain(arrivedId);
+  // Firefox passes no button index: a click on the notification itself.
+  await clickAddonNotification(popup, arrivedId);
+  // The add-on has no "tabs" permission, so it cannot read web pages' addresses; the driver can.
+  await expect
+    .poll(async () => Promise.all((await firefox.browser.pages()).map((tab) => tab.url())))
+    .toContain(url);
+
+  // A download the user makes in Firefox is offered for sending once it completes.
+  const site = await startSite(
+    {
+      '/page.html': {
+        body: Buffer.from('<!doctype html><a id="report" href="/report.bin" download>Report</a>'),
+        type: 'text/html',
+      },
+      '/report.bin': {
+        body: randomFile(200_000),
+        type: 'application/octet-stream',
+        disposition: 'attachment; filename="firefox report.bin"',
+      },
+    },
+    '127.0.0.1',
+  );
+  try {
+    const page = await firefox.browser.newPage();
+    await page.goto(`${site.origin}/page.html`);
+    await page.click('#report');
+    const downloadId = () =>
+      popup.evaluate(async () => {
+        const api = (globalThis as unknown as { browser: DownloadsApi }).browser;
+        const [item] = await api.downloads.search({ filenameRegex: 'firefox report', state: 'complete' });
+        return item?.id ?? -1;
+      });
+    await expect.poll(downloadId).toBeGreaterThan(-1);
+    const offer = `download:${await downloadId()}`;
+    await expect.poll(() => shownNotifications(popup)).toContain(offer);
+    await clickAddonNotification(popup, offer);
+    await expect
+      .poll(async () => (await openTabUrls(popup)).filter((tab) => tab.endsWith('/popup.html')).length)
+      .toBe(2);
+    await page.close();
+  } finally {
+    await site.close();
+  }
+});
+
+/** Calls the background page's notifications.onClicked handler, as Firefox does on a click. */
+async function clickAddonNotification(page: Page, id: string): Promise<void> {
+  await page.evaluate(async (notificationId) => {
+    const api = (globalThis as unknown as { browser: { runtime: { getBackgroundPage(): Promise<Window> } } })
+      .browser;
+    const background = (await api.runtime.getBackgroundPage()) as unknown as {
+      directDrop: { onNotificationClicked(id: string): Promise<void> };
+    };
+    await background.directDrop.onNotificationClicked(notificationId);
+  }, id);
+}
+
+/** The add-on's own pages open in tabs (the only addresses it may read without the "tabs" permission). */
+function openTabUrls(page: Page): Promise<string[]> {
+  return page.evaluate(async () => {
+    const api = (globalThis as unknown as { browser: TabsApi }).browser;
+    return (await api.tabs.query({})).map((tab) => tab.url ?? '');
+  });
+}
+
+interface TabsApi {
+  tabs: { query(query: Record<string, unknown>): Promise<Array<{ url?: string }>> };
+}
+
 interface DownloadsApi {
-  downloads: { search(query: Record<string, unknown>): Promise<Array<{ filename: string }>> };
+  downloads: {
+    search(query: Record<string, unknown>): Promise<Array<{ id: number; filename: string }>>;
+  };
 }
