@@ -5,8 +5,9 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n\033[1m== %s ==\033[0m\n' "$1"; }
 
-step "Checking for Chromium"
+step "Checking for Chromium and Firefox ESR"
 bash scripts/ensure-chromium.sh
+bash scripts/ensure-firefox.sh
 if [ ! -d node_modules ]; then
   step "Installing dependencies"
   npm ci
@@ -23,4 +24,6 @@ step "Build: Chrome (MV3), Firefox (MV2), companion app"
 npm run build
 step "End-to-end tests (extension in Chromium + companion app in a second Chromium)"
 npm run test:e2e
+step "End-to-end tests in Firefox ESR (add-on in Firefox + companion in Chromium, and the reverse)"
+npm run test:e2e:firefox
 printf '\n\033[1mAll checks passed.\033[0m\n'

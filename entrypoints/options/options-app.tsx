@@ -1,7 +1,7 @@
 // The options page's wiring: loads the stored settings and this device's name, validates the form,
 // stores the settings, renames the device through the engine, and asks the engine to reconnect.
 
-import { useEffect, useState } from 'preact/hooks';
+import { useLayoutEffect, useState } from 'preact/hooks';
 import { LogoMark } from '../../components/logo-mark';
 import { askEngine } from '../../utils/engine-client';
 import { loadSettings, settingsItem } from '../../utils/settings';
@@ -20,7 +20,9 @@ export function OptionsApp() {
   const [errors, setErrors] = useState<SettingsFormErrors>({});
   const [outcome, setOutcome] = useState<SaveOutcome>({ state: 'idle' });
 
-  useEffect(() => {
+  // Loaded while mounting, not after the next frame: a hidden tab may not get one for a long time
+  // (see use-extension-engine.ts).
+  useLayoutEffect(() => {
     void (async () => {
       const settings = await loadSettings();
       let name = '';

@@ -1,7 +1,14 @@
 // The engine as an extension page sees it: the latest snapshot and inbox, fetched once from the
 // background and then kept current by the engine's broadcasts.
+//
+// The subscription and the first request happen while the page mounts (a layout effect), not in a
+// passive effect: Preact runs passive effects after the next animation frame, and a document the user
+// does not see gets none. Firefox gives a hidden tab (a popup.html or send.html tab behind another one,
+// e.g. reloaded while Options is in front) one frame a second and throttled timers, and much less once
+// it has been in the background a while; until then the page neither asked for the state nor listened
+// for changes, so it stayed on "Starting…" with the engine idle and ready to answer.
 
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import { useCallback, useEffect, useLayoutEffect, useState } from 'preact/hooks';
 import type { EngineSnapshot } from '../../core/engine/engine';
 import type { ReceivedItem } from '../../core/engine/state-store';
 import { askEngine, onEngineEvent } from '../../utils/engine-client';
@@ -36,7 +43,7 @@ export function useExtensionEngine(): ExtensionEngineState {
     refreshInbox();
   }, [refreshInbox]);
 
-  useEffect(() => {
+  useLayoutEffect(() => {
     const stop = onEngineEvent((event) => {
       if (event.kind === 'snapshot') {
         setSnapshot(event.snapshot);

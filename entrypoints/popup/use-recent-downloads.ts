@@ -4,7 +4,7 @@
 // shows that prompt under the popup, so there the popup hands over to the send page unless the site
 // was already granted.
 
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import { useCallback, useLayoutEffect, useState } from 'preact/hooks';
 import { browser } from 'wxt/browser';
 import { type DownloadView, downloadHost, recentFirst } from '../../components/recent-downloads';
 import { askEngine } from '../../utils/engine-client';
@@ -50,7 +50,8 @@ export function useRecentDownloads({
     );
   }, []);
 
-  useEffect(() => {
+  // At mount, like the engine state (use-extension-engine.ts): hidden tabs get frames late.
+  useLayoutEffect(() => {
     load();
     addEventListener('focus', load);
     return () => removeEventListener('focus', load);
