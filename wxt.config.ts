@@ -26,7 +26,8 @@ function shippedCompanionBuild(command: string): { version: string; digest: stri
   } catch {
     // Handled below.
   }
-  if (command === 'build') {
+  // `wxt prepare` (run by npm install, before anything is built) loads this config as a build too.
+  if (command === 'build' && !process.argv.includes('prepare')) {
     throw new Error(`${COMPANION_BUILD_INFO} is missing or damaged: run \`npm run build:companion\` first.`);
   }
   return null;
