@@ -89,6 +89,31 @@ function subscribe<T>(set: Set<Listener<T>>, listener: Listener<T>): Unsubscribe
   return () => set.delete(listener);
 }
 
+/** The connection's ICE or DTLS setup failed: dialling again may succeed, unlike a missing answer. */
+class SetupFailedError extends Error {
+  constructor() {
+    super('the secure connection could not be set up');
+  }
+}
+
+/**
+ * Calls `failed` once when the connection's RTCPeerConnection reaches "failed" or "closed". PeerJS only
+ * watches the ICE state, which stays "connected" when the DTLS handshake after it fails, so without this
+ * a failed connection looks like one still opening until a time limit runs out.
+ */
+function onSetupFailure(connection: DataConnection, failed: () => void): Unsubscribe {
+  const pc = connection.peerConnection;
+  if (!pc) return () => {};
+  const check = () => {
+    if (pc.connectionState !== 'failed' && pc.connectionState !== 'closed') return;
+    stop();
+    failed();
+  };
+  const stop = () => pc.removeEventListener('connectionstatechange', check);
+  pc.addEventListener('connectionstatechange', check);
+  return stop;
+}
+
 export class PeerJsNetwork implements PeerNetwork {
   readonly localPeerId: string;
   #status: NetworkStatus = 'connecting';
@@ -131,7 +156,21 @@ export class PeerJsNetwork implements PeerNetwork {
     return subscribe(this.#idRejectedListeners, listener);
   }
 
-  connect(remotePeerId: string, timeoutMs: number): Promise<Transport> {
+  async connect(remotePeerId: string, timeoutMs: number): Promise<Transport> {
+    const deadline = this.options.clock.now() + timeoutMs;
+    try {
+      return await this.#connectOnce(remotePeerId, timeoutMs);
+    } catch (error) {
+      // A connection whose DTLS or ICE setup failed outright (rather than one nobody answered) is dialled
+      // once more on a fresh RTCPeerConnection, within what is left of the same time limit: such a failure
+      // is usually a race between the two ends' first packets, and the second attempt meets none.
+      const left = deadline - this.options.clock.now();
+      if (!(error instanceof SetupFailedError) || left <= 0) throw error;
+      return this.#connectOnce(remotePeerId, left);
+    }
+  }
+
+  #connectOnce(remotePeerId: string, timeoutMs: number): Promise<Transport> {
     if (this.#status !== 'online') return Promise.reject(new Error('not connected to the signalling server'));
     const connection = this.#peer.connect(remotePeerId, { reliable: true, serialization: 'raw' });
     if (!connection) return Promise.reject(new Error('not connected to the signalling server'));
@@ -140,6 +179,7 @@ export class PeerJsNetwork implements PeerNetwork {
       this.#pending.set(remotePeerId, failures);
       const settle = () => {
         cancelTimer();
+        stopWatching();
         failures.delete(fail);
         if (failures.size === 0) this.#pending.delete(remotePeerId);
         connection.off('open', opened);
@@ -160,6 +200,7 @@ export class PeerJsNetwork implements PeerNetwork {
         () => fail(new Error('the other device did not answer in time')),
         timeoutMs,
       );
+      const stopWatching = onSetupFailure(connection, () => fail(new SetupFailedError()));
       failures.add(fail);
       connection.on('open', opened);
       connection.on('error', fail);
@@ -284,12 +325,17 @@ export class PeerJsNetwork implements PeerNetwork {
       return;
     }
     const cancelTimer = this.options.clock.setTimeout(() => connection.close(), 30_000);
+    const stopWatching = onSetupFailure(connection, () => connection.close());
     connection.once('open', () => {
       cancelTimer();
+      stopWatching();
       const transport = new PeerJsTransport(connection, false);
       for (const listener of this.#incomingListeners) listener(transport);
     });
-    connection.once('close', cancelTimer);
+    connection.once('close', () => {
+      cancelTimer();
+      stopWatching();
+    });
   }
 
   #setStatus(status: NetworkStatus): void {
@@ -318,6 +364,8 @@ export class PeerJsTransport implements Transport {
     this.remotePeerId = connection.peer;
     connection.on('data', (data) => this.#deliver(data));
     connection.on('close', () => this.#closed());
+    // The data channel of a connection whose DTLS or ICE has failed may not say so for many seconds.
+    onSetupFailure(connection, () => this.close());
     this.#channel.bufferedAmountLowThreshold = 0;
     this.#channel.addEventListener('bufferedamountlow', () => this.#drained());
   }
