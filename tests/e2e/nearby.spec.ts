@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { expect, type Page, test } from '@playwright/test';
 import type { DirectDropServer } from '../../server/app';
 import { configureExtension, type Desktop, launchDesktop, launchPhone, openPopup } from './support/browsers';
+import { printPagesOnFailure } from './support/failure-report';
 import { scratchDir } from './support/scratch';
 import { startServer } from './support/server';
 import { randomFile, sha256Hex } from './support/test-site';
@@ -29,6 +30,11 @@ test.beforeAll(async () => {
   popup = await openPopup(desktop);
   await expect(popup.getByTestId('server-status')).toHaveAttribute('data-status', 'online');
   await phone.page.goto(server.httpUrl);
+});
+
+// biome-ignore lint/correctness/noEmptyPattern: Playwright requires a destructuring pattern, and no fixture is used.
+test.afterEach(async ({}, testInfo) => {
+  await printPagesOnFailure(testInfo, { popup, phone: phone?.page });
 });
 
 test.afterAll(async () => {
