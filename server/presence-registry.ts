@@ -11,7 +11,10 @@
 // change is flushed at once, so small networks see every change as it happens; once a flush overdraws it,
 // the next one waits until the budget has been earned back, so a churning network of thousands delays
 // its own updates, not everyone else's. A flush whose deltas would cost more than the whole list sends
-// each member one `nearby` list instead.
+// each member one `nearby` list instead. And a flush to more than MEMBERS_PER_TURN members is sent a slice
+// per turn of the event loop, so the signalling relayed meanwhile for everyone else is not held up for the
+// tens of milliseconds that thousands of socket writes take; a change made meanwhile waits for the end of
+// it, so every member hears the changes in the order they happened.
 //
 // Listing is fair between client addresses: while a network is full, a device from an address with fewer
 // listed devices than the address holding the most takes the latter's most recently listed place, and a
@@ -47,6 +50,8 @@ const MESSAGE_COST_BYTES = 2048;
 const MAX_DELTAS_PER_FLUSH = 4;
 /** What a network may spend at once: a change told to about 500 devices. */
 const FANOUT_BURST_BYTES = 1024 * 1024;
+/** Members a flush sends to before it lets the event loop run other work (about 2 ms of socket writes). */
+export const MEMBERS_PER_TURN = 128;
 /** Waiting addresses looked at when a place frees: enough to find the least represented in practice. */
 const MAX_ADDRESSES_SCANNED = 64;
 
@@ -90,6 +95,10 @@ interface Network {
   /** `nearby` with every published device, encoded once for all newcomers. */
   publishedText: string | undefined;
   flushTimer: NodeJS.Timeout | undefined;
+  /** A flush still being sent, slice by slice; `cancel` stops it (shutdown). */
+  delivery: { cancel: () => void } | undefined;
+  /** The list changed while a flush was being sent: flushed again when it is done. */
+  changedMeanwhile: boolean;
   /** The fan-out budget in bytes (negative after an expensive flush), as of `budgetAt` (performance.now()). */
   budget: number;
   budgetAt: number;
@@ -170,6 +179,7 @@ export class PresenceRegistry {
       if (session.listed) this.#unlist(network, session);
       if (network.members.size === 0) {
         clearTimeout(network.flushTimer);
+        network.delivery?.cancel();
         this.#networks.delete(session.networkKey);
       }
     }
@@ -179,9 +189,12 @@ export class PresenceRegistry {
     session.peer = undefined;
   }
 
-  /** Stops the flush timers (server shutdown). */
+  /** Stops the flush timers and the flushes being sent (server shutdown). */
   close(): void {
-    for (const network of this.#networks.values()) clearTimeout(network.flushTimer);
+    for (const network of this.#networks.values()) {
+      clearTimeout(network.flushTimer);
+      network.delivery?.cancel();
+    }
   }
 
   #networkOf(session: PresenceSession): Network {
@@ -195,6 +208,8 @@ export class PresenceRegistry {
         published: new Map(),
         publishedText: undefined,
         flushTimer: undefined,
+        delivery: undefined,
+        changedMeanwhile: false,
         budget: FANOUT_BURST_BYTES,
         budgetAt: performance.now(),
       };
@@ -339,6 +354,10 @@ export class PresenceRegistry {
 
   /** The network's list changed: flushed now while its fan-out budget lasts, else once it is earned back. */
   #changed(network: Network): void {
+    if (network.delivery) {
+      network.changedMeanwhile = true;
+      return;
+    }
     if (network.flushTimer !== undefined) return;
     const now = performance.now();
     network.budget = Math.min(
@@ -378,37 +397,62 @@ export class PresenceRegistry {
     network.publishedText = undefined;
     if (changes.length === 0) return;
 
-    let bytes = 0;
-    let messages = 0;
     // Deltas, unless one list costs less than all the deltas (many changes piled up meanwhile).
     const everyone = Buffer.from(this.#publishedText(network));
     const deltaCost = changes.reduce((sum, c) => sum + c.encoded.length + MESSAGE_COST_BYTES, 0);
-    if (changes.length <= MAX_DELTAS_PER_FLUSH || deltaCost <= everyone.length + MESSAGE_COST_BYTES) {
-      for (const member of network.members) {
+    const asDeltas =
+      changes.length <= MAX_DELTAS_PER_FLUSH || deltaCost <= everyone.length + MESSAGE_COST_BYTES;
+    let bytes = 0;
+    let messages = 0;
+    const tell = (member: PresenceSession): void => {
+      if (asDeltas) {
         for (const { encoded, about } of changes) {
           if (about === member) continue;
           member.send(encoded);
           bytes += encoded.length;
           messages++;
         }
+        return;
       }
-    } else {
       // One list for everyone who is not on it, and one without itself for each device that is.
-      for (const member of network.members) {
-        const encoded = member.listed ? Buffer.from(nearbyText(current, member)) : everyone;
-        member.send(encoded);
-        bytes += encoded.length;
-        messages++;
+      const encoded = member.listed ? Buffer.from(nearbyText(current, member)) : everyone;
+      member.send(encoded);
+      bytes += encoded.length;
+      messages++;
+    };
+    const done = (): void => {
+      network.delivery = undefined;
+      this.counters.flushes++;
+      this.counters.listMessages += messages;
+      this.counters.listBytes += bytes;
+      const now = performance.now();
+      network.budget +=
+        (now - network.budgetAt) * this.#fanoutBytesPerMs - bytes - messages * MESSAGE_COST_BYTES;
+      network.budget = Math.min(FANOUT_BURST_BYTES, network.budget);
+      network.budgetAt = now;
+      if (network.changedMeanwhile) {
+        network.changedMeanwhile = false;
+        this.#changed(network);
       }
-    }
-    this.counters.flushes++;
-    this.counters.listMessages += messages;
-    this.counters.listBytes += bytes;
-    const now = performance.now();
-    network.budget +=
-      (now - network.budgetAt) * this.#fanoutBytesPerMs - bytes - messages * MESSAGE_COST_BYTES;
-    network.budget = Math.min(FANOUT_BURST_BYTES, network.budget);
-    network.budgetAt = now;
+    };
+    // Who is a member now is who hears this flush: a later newcomer got the new list when it announced,
+    // and one that left meanwhile is skipped.
+    const recipients = [...network.members];
+    let next = 0;
+    const sendSlice = (): void => {
+      const end = Math.min(recipients.length, next + MEMBERS_PER_TURN);
+      for (; next < end; next++) {
+        const member = recipients[next];
+        if (member && network.members.has(member)) tell(member);
+      }
+      if (next < recipients.length) {
+        const immediate = setImmediate(sendSlice);
+        network.delivery = { cancel: () => clearImmediate(immediate) };
+      } else {
+        done();
+      }
+    };
+    sendSlice();
   }
 
   #publishedText(network: Network): string {
