@@ -1,8 +1,11 @@
 // The desktop's "Pair a device" panel: a one-time QR code and the same link as text, a countdown to its
-// expiry, and the outcome (paired, failed, expired) with the one button that moves on from there.
+// expiry, and the outcome (paired, failed, expired) with the one button that moves on from there. The
+// code is shown only while the server is reachable: the phone opens the link on that server, so a code
+// shown while it is down would lead the phone to an error page.
 
 import type { ComponentChildren } from 'preact';
 import type { PairingView } from '../core/engine/engine';
+import type { NetworkStatus } from '../core/transport';
 import { Button } from './button';
 import { CopyButton } from './copy-button';
 import { AlertIcon, CheckIcon, CloseIcon, LockIcon } from './icons';
@@ -16,6 +19,8 @@ export interface PairingPanelProps {
   /** Asking for a code failed before the engine could answer (e.g. the background is not running). */
   requestError?: string | undefined;
   now: number;
+  /** The signalling server's state: a code is useless while the phone could not reach it. */
+  server: NetworkStatus;
   onNewCode(): void;
   onClose(): void;
 }
@@ -34,7 +39,15 @@ export function PairingPanel(props: PairingPanelProps) {
   );
 }
 
-function PairingBody({ pairing, requesting, requestError, now, onNewCode, onClose }: PairingPanelProps) {
+function PairingBody({
+  pairing,
+  requesting,
+  requestError,
+  now,
+  server,
+  onNewCode,
+  onClose,
+}: PairingPanelProps) {
   if (requestError) {
     return (
       <Outcome tone="problem" message={requestError}>
@@ -46,6 +59,7 @@ function PairingBody({ pairing, requesting, requestError, now, onNewCode, onClos
   }
   if (pairing.state === 'waiting') {
     const msLeft = pairing.expiresAt - now;
+    if (msLeft > 0 && server !== 'online') return <ServerAway server={server} />;
     if (msLeft > 0) return <WaitingForScan link={pairing.link} msLeft={msLeft} />;
   }
   if (requesting) {
@@ -119,6 +133,16 @@ function WaitingForScan({ link, msLeft }: { link: string; msLeft: number }) {
         <LockIcon size={14} />
         <span>The secret is the part after “#”, which browsers never send to the server.</span>
       </p>
+    </div>
+  );
+}
+
+function ServerAway({ server }: { server: NetworkStatus }) {
+  return (
+    <div class="pairing-panel__placeholder" role="status" data-testid="pairing-server-away">
+      {server === 'connecting'
+        ? 'Connecting to the DirectDrop server… The code appears once it answers.'
+        : 'The DirectDrop server cannot be reached, so a phone could not open a code now. The code appears here as soon as the server is back.'}
     </div>
   );
 }

@@ -100,7 +100,7 @@ export async function openBrowserEngine(options: BrowserEngineOptions): Promise<
       info = await fetchServerInfo(serverUrl);
       const chosen = await options.iceServers?.();
       iceServers = chosen?.length ? chosen : info.iceServers;
-      engine.reconnectNetwork();
+      engine.reconnectNetwork(info.publicUrl);
     },
   };
 }

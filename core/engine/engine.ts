@@ -169,6 +169,8 @@ export class Engine {
   readonly #offers: PairingOffers;
   #pairing: PairingView = { state: 'idle' };
   #cancelPairingExpiry: () => void = () => {};
+  /** The companion address the showing code was made for; a new network makes the code again. */
+  #pairingCompanionUrl = '';
 
   readonly #sessions = new Map<string, Session>();
   readonly #dialing = new Map<string, Promise<Session>>();
@@ -373,6 +375,7 @@ export class Engine {
       this.#setPairing({ state: 'failed', error: new PairingLimitError().message });
       return this.#pairing;
     }
+    this.#pairingCompanionUrl = companionUrl;
     const offer = this.#offers.issue();
     const link = buildPairingLink(companionUrl, {
       peerId: this.#credentials.peerId,
@@ -768,11 +771,17 @@ export class Engine {
   }
 
   /** Drops the signalling connection and opens a new one, e.g. after the server address changed. */
-  reconnectNetwork(): void {
+  /**
+   * Connects afresh, to a server that may be another one now. A code that is showing names the old server
+   * and signalling id, so a phone scanning it would reach nothing: it is replaced at once by a new code for
+   * `companionUrl` (the new server's companion address; the same one when only the id changed).
+   */
+  reconnectNetwork(companionUrl = this.#pairingCompanionUrl): void {
     this.#detachNetwork();
     this.#detachPresence();
     this.#attachNetwork();
     this.#attachPresence();
+    if (this.#pairing.state === 'waiting') this.startPairing(companionUrl);
     this.#changed();
   }
 

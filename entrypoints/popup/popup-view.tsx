@@ -121,6 +121,7 @@ export function PopupView(props: PopupViewProps) {
             requesting={props.pairingRequesting}
             requestError={props.pairingError}
             now={now}
+            server={snapshot.server}
             onNewCode={props.onStartPairing}
             onClose={props.onClosePairing}
           />
