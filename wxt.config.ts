@@ -44,6 +44,13 @@ export default defineConfig({
     name: 'DirectDrop',
     description:
       'Send pages, links, text and files straight to your own devices, peer to peer and end-to-end encrypted.',
+    commands: {
+      // Rebindable in the browser's shortcut settings (chrome://extensions/shortcuts, about:addons).
+      'send-tab': {
+        suggested_key: { default: 'Alt+Shift+D' },
+        description: 'Send the current tab to the device you last sent to',
+      },
+    },
     permissions: [
       'contextMenus',
       'notifications',

@@ -12,6 +12,7 @@ import {
   isSettingsQuery,
   isToBackground,
 } from '../utils/extension-messages';
+import { rememberingLastTarget } from '../utils/last-target';
 import { createMenuSync } from '../utils/menu-sync';
 import { watchOffscreenDocument } from '../utils/offscreen-engine';
 import { loadSettings, settingsItem } from '../utils/settings';
@@ -22,9 +23,11 @@ export default defineBackground({
   main() {
     const menus = createMenuSync();
     let service: ReturnType<typeof createBackgroundService>;
-    const access: EngineAccess = import.meta.env.FIREFOX
-      ? localEngineAccess((event) => void service.handleEngineEvent(event))
-      : offscreenEngineAccess();
+    const access: EngineAccess = rememberingLastTarget(
+      import.meta.env.FIREFOX
+        ? localEngineAccess((event) => void service.handleEngineEvent(event))
+        : offscreenEngineAccess(),
+    );
     service = createBackgroundService(access, menus);
 
     browser.runtime.onMessage.addListener((message: unknown) => {
@@ -43,6 +46,7 @@ export default defineBackground({
       );
     }
     browser.contextMenus.onClicked.addListener((info, tab) => void service.onContextMenuClicked(info, tab));
+    browser.commands.onCommand.addListener((command, tab) => void service.onCommand(command, tab));
     browser.notifications.onClicked.addListener((id) => void service.onNotificationClicked(id));
     browser.notifications.onButtonClicked?.addListener(
       (id, buttonIndex) => void service.onNotificationClicked(id, buttonIndex),
@@ -57,6 +61,7 @@ export default defineBackground({
     Object.assign(globalThis, {
       directDrop: {
         onContextMenuClicked: service.onContextMenuClicked,
+        onCommand: service.onCommand,
         onNotificationClicked: service.onNotificationClicked,
       },
     });

@@ -1,7 +1,8 @@
 // The background's behaviour, separate from its wiring: sending what a context-menu click points at (as an
 // item, or as a file the engine fetches), turning engine notices into notifications, saving received files
-// to Downloads, and offering to send a download once it finishes. Every user-visible outcome ends in a
-// notification: a menu click has no other place to show it.
+// to Downloads, offering to send a download once it finishes, and the keyboard shortcut that sends the
+// current tab to the device last sent to. Every user-visible outcome ends in a notification: a menu click
+// or a shortcut has no other place to show it.
 
 import { browser } from 'wxt/browser';
 import type { DeviceView, EngineNotice } from '../core/engine/engine';
@@ -23,6 +24,7 @@ import type {
   FilesQueued,
   RpcResult,
 } from './extension-messages';
+import { loadLastTarget } from './last-target';
 import type { MenuSync } from './menu-sync';
 import { clickActionFor, notify, notifyNotice, parseReceivedNotificationId } from './notifications';
 import { readBlobUrlInTab } from './read-blob-url';
@@ -36,11 +38,16 @@ export interface BackgroundService {
     info: ClickInfo & { menuItemId: string | number },
     tab?: ClickTab,
   ): Promise<RpcResult<unknown>>;
+  /** Exactly what Chrome calls for commands.onCommand (the keyboard shortcuts). */
+  onCommand(command: string, tab?: ClickTab): Promise<RpcResult<unknown>>;
   onNotificationClicked(notificationId: string, buttonIndex?: number): Promise<void>;
   onDownloadChanged(delta: { id: number; state?: { current?: string } }): Promise<void>;
   answer(request: BackgroundRequest): Promise<RpcResult<BackgroundResponses[BackgroundRequest['type']]>>;
   refreshMenus(): Promise<void>;
 }
+
+/** The manifest command that sends the current tab (manifest `commands`, wxt.config.ts). */
+export const SEND_TAB_COMMAND = 'send-tab';
 
 const KIND_WORD = {
   link: 'Link',
@@ -214,6 +221,28 @@ export function createBackgroundService(access: EngineAccess, menus: MenuSync): 
       })();
     },
 
+    async onCommand(command, tab) {
+      if (command !== SEND_TAB_COMMAND) return { ok: false, error: `Unknown command ${command}.` };
+      const target = targetOfClick('page', {}, tab ?? (await activeTab()));
+      if ('error' in target || !('item' in target)) {
+        const error = 'error' in target ? target.error : 'This tab cannot be sent.';
+        await notify(`send:${Date.now()}`, 'Nothing sent', error);
+        return { ok: false, error };
+      }
+      const paired = (await devices()).filter((d) => d.status !== 'unpaired');
+      const last = await loadLastTarget();
+      const device = paired.find((d) => d.deviceId === last) ?? (paired.length === 1 ? paired[0] : undefined);
+      if (!device) {
+        const error =
+          paired.length === 0
+            ? 'Pair a device first: click the DirectDrop button in the toolbar.'
+            : 'Send something to one of your devices once, from the menu or the toolbar button: the shortcut then sends to that device.';
+        await notify(`send:${Date.now()}`, 'Which device?', error);
+        return { ok: false, error };
+      }
+      return sendItemToAll([device.deviceId], target.item, KIND_WORD.page);
+    },
+
     async onNotificationClicked(notificationId, buttonIndex) {
       await browser.notifications.clear(notificationId);
       const download = /^download:(\d+)$/.exec(notificationId)?.[1];
@@ -291,4 +320,9 @@ function requestReadPermission(url: string): Promise<boolean | undefined> {
   } catch {
     return Promise.resolve(undefined);
   }
+}
+
+async function activeTab(): Promise<ClickTab | undefined> {
+  const [tab] = await browser.tabs.query({ active: true, currentWindow: true });
+  return tab;
 }

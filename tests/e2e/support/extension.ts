@@ -1,5 +1,5 @@
-// Talking to the extension from a test the way Chrome and the popup do: the context-menu handler called
-// in the service worker with Chrome's own info/tab shapes, and engine requests sent from an extension page.
+// Talking to the extension from a test the way Chrome and the popup do: the context-menu and shortcut
+// handlers called in the service worker with Chrome's own shapes, and engine requests from an extension page.
 
 import type { Page } from '@playwright/test';
 import type { EngineRequest, EngineResponses, RpcResult } from '../../../utils/extension-messages';
@@ -58,4 +58,32 @@ export async function askEngineFrom<T extends EngineRequest['type']>(
   )) as RpcResult<EngineResponses[T]>;
   if (!result.ok) throw new Error(result.error);
   return result.value;
+}
+
+/** Calls commands.onCommand's handler in the service worker, as Chrome does when the shortcut is pressed. */
+export async function pressShortcut(
+  desktop: Desktop,
+  command: string,
+  tab: MenuClick['tab'],
+): Promise<RpcResult<unknown>> {
+  return desktop.worker.evaluate(
+    ({ command, tab }) => {
+      const handle = (
+        globalThis as unknown as {
+          directDrop: { onCommand(command: string, tab: unknown): Promise<RpcResult<unknown>> };
+        }
+      ).directDrop;
+      return handle.onCommand(command, {
+        id: 1,
+        index: 0,
+        windowId: 1,
+        active: true,
+        highlighted: true,
+        pinned: false,
+        incognito: false,
+        ...tab,
+      });
+    },
+    { command, tab },
+  );
 }
