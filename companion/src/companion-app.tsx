@@ -22,6 +22,9 @@ type Startup =
   | { state: 'open'; engine: Engine; files: BrowserFileStore }
   | { state: 'failed'; error: string };
 
+/** How long "Paired with …" stays before it folds away by itself. */
+const PAIRED_BANNER_MS = 8_000;
+
 export function CompanionApp({
   initialPairingLink,
   updates,
@@ -43,6 +46,14 @@ export function CompanionApp({
       (error: unknown) => setPairing({ state: 'failed', error: messageOf(error) }),
     );
   }, []);
+
+  // Success is news for a moment, not a state: it folds away by itself (a failure stays until dismissed).
+  useEffect(() => {
+    if (pairing?.state !== 'paired') return;
+    const shown = pairing;
+    const timer = setTimeout(() => setPairing((now) => (now === shown ? undefined : now)), PAIRED_BANNER_MS);
+    return () => clearTimeout(timer);
+  }, [pairing]);
 
   useEffect(() => {
     openBrowserEngine({ serverUrl: () => location.origin, userAgent: navigator.userAgent }).then(

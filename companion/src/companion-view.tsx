@@ -23,6 +23,7 @@ import { shortDigest } from '../../core/protocol/app-build';
 import type { Item } from '../../core/protocol/messages';
 import type { AppUpdateView } from './app-updates';
 import { NoDevices } from './no-devices';
+import { NotPairedAnyMore } from './not-paired-any-more';
 import { OfferPrompt } from './offer-prompt';
 import type { PairingProgress } from './pairing-progress';
 import { PairingStatus } from './pairing-status';
@@ -58,6 +59,8 @@ export interface CompanionViewProps {
 export function CompanionView(props: CompanionViewProps) {
   const { snapshot, inbox, pairing, notice } = props;
   const hasDevices = snapshot.devices.length > 0;
+  // Every pairing was ended by the other side: there is nobody to send to, and that is the news.
+  const unpairedByAll = hasDevices && snapshot.devices.every((d) => d.status === 'unpaired');
   const transfersRef = useRef<HTMLDivElement>(null);
   const offers = snapshot.transfers.filter((t) => t.state === 'offered');
   // "Paired with X" stops being true once X is unpaired; an old success must not contradict the list.
@@ -90,7 +93,8 @@ export function CompanionView(props: CompanionViewProps) {
       {snapshot.server === 'offline' ? <ServerProblem problem={snapshot.serverProblem} /> : null}
       <UpdateBanner view={props.update} onApply={props.onApplyUpdate} />
       {shownPairing ? <PairingStatus progress={shownPairing} onDismiss={props.onDismissPairing} /> : null}
-      {notice ? <Notice message={notice} onDismiss={props.onDismissNotice} /> : null}
+      {unpairedByAll ? <NotPairedAnyMore names={snapshot.devices.map((d) => d.name)} /> : null}
+      {notice && !unpairedByAll ? <Notice message={notice} onDismiss={props.onDismissNotice} /> : null}
 
       <div class="companion__layout">
         <div class="companion__main">
@@ -102,11 +106,11 @@ export function CompanionView(props: CompanionViewProps) {
             </div>
           ) : null}
           {nearbyFirst ? nearby : null}
-          {hasDevices ? (
+          {hasDevices && !unpairedByAll ? (
             <Section title="Send">
               <SendForm devices={snapshot.devices} onSend={props.onSend} onSendFiles={props.onSendFiles} />
             </Section>
-          ) : pairing?.state === 'pairing' ? null : (
+          ) : pairing?.state === 'pairing' || unpairedByAll ? null : (
             <NoDevices />
           )}
           {nearbyFirst ? null : nearby}

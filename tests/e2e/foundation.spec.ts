@@ -62,6 +62,8 @@ test('pairs a phone through the link shown in the popup', async () => {
   await expect(desktopRow).toHaveAttribute('data-status', 'online');
   await expect(desktopRow.getByTestId('device-name')).toHaveText('Chrome on Linux');
   await popup.screenshot({ path: `${SHOTS}/popup-paired.png` });
+  // "Paired with …" is news for a moment: it folds away by itself.
+  await expect(phone.page.getByTestId('pairing-status')).toHaveCount(0, { timeout: 15_000 });
 });
 
 test('sends a link, selected text and the page through the context menu', async () => {
@@ -167,5 +169,11 @@ test('after unpairing, the phone can no longer connect as paired', async () => {
   await phone.page.goto(server.publicUrl);
   await expect(phone.page.getByTestId('device-row')).toHaveAttribute('data-status', 'unpaired');
   await expect(popup.getByTestId('device-row')).toHaveCount(0);
+  // The phone says so at the top, instead of a send form with nobody to send to.
+  const state = phone.page.getByTestId('unpaired-state');
+  await expect(state).toContainText('Not paired any more');
+  await expect(state).toContainText('Chrome on Linux unpaired this device');
+  expect((await state.boundingBox())?.y ?? Number.POSITIVE_INFINITY).toBeLessThan(400);
+  await expect(phone.page.getByTestId('send-button')).toHaveCount(0);
   await phone.page.screenshot({ path: `${SHOTS}/companion-phone-unpaired.png` });
 });
