@@ -17,10 +17,17 @@ import { startServer } from '../helpers/peerjs-engine';
 const Original = globalThis.RTCPeerConnection;
 /** Every RTCPeerConnection made while a test runs. */
 const made: RTCPeerConnection[] = [];
+/** Called whenever one of them has set a local description. */
+const onNegotiated = new Set<() => void>();
 const Recording = new Proxy(Original, {
   construct(target, args: [RTCConfiguration?]) {
     const pc = Reflect.construct(target, args) as RTCPeerConnection;
     made.push(pc);
+    const setLocal = pc.setLocalDescription.bind(pc);
+    pc.setLocalDescription = async (description?: RTCLocalSessionDescriptionInit) => {
+      await setLocal(description);
+      for (const notify of [...onNegotiated]) notify();
+    };
     return pc;
   },
 });
@@ -81,10 +88,20 @@ async function dialAndRecord(
   const [caller, callee] = await Promise.all([openNetwork(callerIce), openNetwork(calleeIce)]);
   const dial = caller.connect(callee.localPeerId, 15_000);
   dial.catch(() => {});
-  const deadline = Date.now() + 15_000;
-  while (negotiatedIceServers().length < 2 && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      onNegotiated.delete(check);
+      reject(new Error(`only ${negotiatedIceServers().length} of 2 connections negotiated within 15 s`));
+    }, 15_000);
+    function check(): void {
+      if (negotiatedIceServers().length < 2) return;
+      onNegotiated.delete(check);
+      clearTimeout(timer);
+      resolve();
+    }
+    onNegotiated.add(check);
+    check();
+  });
   return negotiatedIceServers();
 }
 

@@ -299,8 +299,12 @@ export interface Client {
   nextOf(type: string, ms?: number): Promise<Message>;
   /** The first message so far or later (regardless of what next()/nextOf() took) that `match` accepts. */
   seen(match: (message: Message) => boolean, what: string, ms?: number): Promise<Message>;
-  /** Resolves true if no message of this type arrives within `ms`. */
-  quietFor(type: string, ms: number): Promise<boolean>;
+  /**
+   * True if no message of this type is waiting (not yet taken by next()/nextOf()) once the server has
+   * handled what `causes` sent (a round trip on each) and this client has what the server sent it meanwhile
+   * (a round trip of its own): proof that something did not happen, without waiting for a fixed time.
+   */
+  heardNo(type: string, causes?: WebSocket[]): Promise<boolean>;
   send(message: unknown): void;
   closed: Promise<{ code: number; reason: string }>;
 }
@@ -361,18 +365,11 @@ export function openClient(
         ms,
       ),
     seen: (match, what, ms = 5_000) => waitFor(() => received.find(match), what, ms),
-    quietFor: (type, ms) =>
-      waitFor(
-        () => {
-          for (let i = cursor; i < received.length; i++) if (received[i]?.type === type) return received[i];
-          return undefined;
-        },
-        type,
-        ms,
-      ).then(
-        () => false,
-        () => true,
-      ),
+    heardNo: async (type, causes = []) => {
+      for (const cause of causes) await roundTrip(cause);
+      await roundTrip(ws);
+      return !received.slice(cursor).some((m) => m.type === type);
+    },
     send: (message) => ws.send(typeof message === 'string' ? message : JSON.stringify(message)),
     closed,
   };
