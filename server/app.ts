@@ -19,7 +19,7 @@ import { createLogger, errorKind, type Logger } from './log';
 import { corsFor, OriginPolicy } from './origin-policy';
 import { mountSignalling, PEER_KEY, PEER_PATH } from './peer-signalling';
 import { PresenceRegistry } from './presence-registry';
-import { PresenceServer, type PresenceTiming } from './presence-server';
+import { PresenceServer } from './presence-server';
 import { KeyedRateLimiter } from './rate-limiter';
 import { LOCKED_DOWN_CSP, securityHeaders } from './security-headers';
 import { every, realServerClock, type ServerClock } from './server-clock';
@@ -95,8 +95,6 @@ export interface ServerOptions {
    * signalling messages and the slow-reader check. Tests move it by hand; the default is real time.
    */
   clock?: ServerClock;
-  /** Presence ping interval and timeout; tests shorten them. */
-  presenceTiming?: PresenceTiming;
 }
 
 export async function createDirectDropServer(
@@ -163,7 +161,6 @@ export async function createDirectDropServer(
     limits: messageLimits,
     clock,
     log,
-    ...(options.presenceTiming && { timing: options.presenceTiming }),
   });
   const connectionLimits = new ConnectionLimits({
     maxOpenPerAddress: limits.maxConnectionsPerAddress,
