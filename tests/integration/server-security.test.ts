@@ -380,6 +380,34 @@ describe('rate limits', () => {
   });
 });
 
+describe('messages for ids that are not connected', () => {
+  it('are held for 5 s: delivered to a peer that comes just before, EXPIRE to the sender after', async () => {
+    const clock = new ManualClock();
+    const server = await harness.start({}, { clock });
+    const sender = await peer(server.httpUrl, 'hold-sender');
+    const offer = (sdp: string) => ({ sdp: { type: 'offer', sdp } });
+    sender.send({ type: 'OFFER', dst: id('hold-early'), payload: offer('v=0 early') });
+    sender.send({ type: 'OFFER', dst: id('hold-late'), payload: offer('v=0 late') });
+    await roundTrip(sender.ws);
+    expect(server.stats().peerHeldBytes).toBeGreaterThan(0);
+
+    clock.advance(4_900);
+    await roundTrip(sender.ws);
+    expect(sender.received.filter((m) => m.type === 'EXPIRE')).toEqual([]);
+    const early = await peer(server.httpUrl, 'hold-early');
+    expect(await early.nextOf('OFFER')).toMatchObject({
+      src: id('hold-sender'),
+      payload: offer('v=0 early'),
+    });
+
+    clock.advance(100);
+    expect(await sender.nextOf('EXPIRE')).toMatchObject({ src: id('hold-late'), dst: id('hold-sender') });
+    expect(server.stats().peerHeldBytes).toBe(0);
+    const late = await peer(server.httpUrl, 'hold-late');
+    expect(await late.heardNo('OFFER')).toBe(true);
+  });
+});
+
 describe('bad HTTP input', () => {
   it('answers malformed requests with 4xx and keeps serving', async () => {
     const server = await harness.start();
