@@ -13,6 +13,7 @@ import {
 } from '../../utils/peerjs-network';
 import { realClock } from '../helpers/node-env';
 import { startServer } from '../helpers/peerjs-engine';
+import { within } from './server-harness';
 
 const Original = globalThis.RTCPeerConnection;
 /** Every RTCPeerConnection made while a test runs. */
@@ -88,20 +89,16 @@ async function dialAndRecord(
   const [caller, callee] = await Promise.all([openNetwork(callerIce), openNetwork(calleeIce)]);
   const dial = caller.connect(callee.localPeerId, 15_000);
   dial.catch(() => {});
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      onNegotiated.delete(check);
-      reject(new Error(`only ${negotiatedIceServers().length} of 2 connections negotiated within 15 s`));
-    }, 15_000);
-    function check(): void {
+  const negotiated = new Promise<void>((resolve) => {
+    const check = (): void => {
       if (negotiatedIceServers().length < 2) return;
       onNegotiated.delete(check);
-      clearTimeout(timer);
       resolve();
-    }
+    };
     onNegotiated.add(check);
     check();
   });
+  await within(negotiated, 'both connections negotiating', 15_000);
   return negotiatedIceServers();
 }
 
