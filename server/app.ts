@@ -19,9 +19,10 @@ import { createLogger, errorKind, type Logger } from './log';
 import { corsFor, OriginPolicy } from './origin-policy';
 import { mountSignalling, PEER_KEY, PEER_PATH } from './peer-signalling';
 import { PresenceRegistry } from './presence-registry';
-import { PresenceServer, type PresenceTiming } from './presence-server';
-import { type Clock, KeyedRateLimiter } from './rate-limiter';
+import { PresenceServer } from './presence-server';
+import { KeyedRateLimiter } from './rate-limiter';
 import { LOCKED_DOWN_CSP, securityHeaders } from './security-headers';
+import { every, realServerClock, type ServerClock } from './server-clock';
 import { loadOrCreateSelfSignedCert } from './tls';
 import { createUpgradeRouter } from './upgrade-router';
 
@@ -43,6 +44,30 @@ export interface DrainReport {
   durationMs: number;
 }
 
+export interface ServerStats {
+  peerSockets: number;
+  presenceSockets: number;
+  networks: number;
+  announced: number;
+  rooms: number;
+  peerBadMessages: number;
+  peerThrottled: number;
+  peerSlowReaders: number;
+  peerDroppedForSlowReader: number;
+  peerAbsentRefused: number;
+  peerHeldBytes: number;
+  presenceListMessages: number;
+  presenceBadMessages: number;
+  presenceThrottled: number;
+  presenceTimedOut: number;
+  closedForAbuse: number;
+  http429: number;
+  upgrade400: number;
+  upgrade403: number;
+  upgrade429: number;
+  upgrade503: number;
+}
+
 export interface DirectDropServer {
   httpUrl: string;
   httpPort: number;
@@ -51,6 +76,8 @@ export interface DirectDropServer {
   publicUrl: string;
   /** SHA-256 fingerprint of the served certificate, so users can check what their phone is accepting. */
   certificateFingerprint?: string;
+  /** Open sockets, listings and what the defences refused so far (what the periodic stats log reports). */
+  stats(): ServerStats;
   /**
    * Graceful shutdown: refuses new WebSockets (503) and answers /health with 503, tells presence clients
    * to come back later, closes every socket with 1001, waits up to `timeoutMs` for them to close, then
@@ -63,10 +90,11 @@ export interface DirectDropServer {
 
 export interface ServerOptions {
   logger?: Logger;
-  /** Clock of the rate limits (milliseconds); tests step it past a window. */
-  rateLimitClock?: Clock;
-  /** Presence ping interval and timeout; tests shorten them. */
-  presenceTiming?: PresenceTiming;
+  /**
+   * The time of every limit, check and expiry: rate limits, presence liveness (pings, timeouts), held
+   * signalling messages and the slow-reader check. Tests move it by hand; the default is real time.
+   */
+  clock?: ServerClock;
 }
 
 export async function createDirectDropServer(
@@ -74,7 +102,8 @@ export async function createDirectDropServer(
   options: ServerOptions = {},
 ): Promise<DirectDropServer> {
   const log = options.logger ?? createLogger(config.logLevel);
-  const now = options.rateLimitClock ?? (() => performance.now());
+  const clock = options.clock ?? realServerClock;
+  const now = (): number => clock.now();
   const limits = config.limits;
   const tls = await resolveTls(config, log);
 
@@ -119,7 +148,7 @@ export async function createDirectDropServer(
   const signalling = mountSignalling(app, httpServer, {
     maxPeers: limits.maxPeers,
     limits: messageLimits,
-    now,
+    clock,
     log,
   });
   const registry = new PresenceRegistry({
@@ -130,9 +159,8 @@ export async function createDirectDropServer(
   const presence = new PresenceServer({
     registry,
     limits: messageLimits,
-    now,
+    clock,
     log,
-    ...(options.presenceTiming && { timing: options.presenceTiming }),
   });
   const connectionLimits = new ConnectionLimits({
     maxOpenPerAddress: limits.maxConnectionsPerAddress,
@@ -170,20 +198,13 @@ export async function createDirectDropServer(
   };
   app.use(onError);
 
-  const sweeper = setInterval(() => {
+  const stopSweep = every(clock, SWEEP_INTERVAL_MS, () => {
     httpLimiter.sweep();
     connectionLimits.sweep();
-  }, SWEEP_INTERVAL_MS);
-  sweeper.unref();
-  // How late the event loop runs is what every client feels as added signalling latency.
-  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
-  loopDelay.enable();
-  const reporter = setInterval(() => {
+  });
+  const stats = (): ServerStats => {
     const { networks, announced, rooms } = registry.stats;
-    const loopP99Ms = Math.round(loopDelay.percentile(99) / 1e4) / 100;
-    loopDelay.reset();
-    log.info('server.stats', {
-      loopP99Ms,
+    return {
       peerSockets: signalling.size,
       presenceSockets: presence.size,
       networks,
@@ -205,7 +226,15 @@ export async function createDirectDropServer(
       upgrade403: router.refusals[403] ?? 0,
       upgrade429: router.refusals[429] ?? 0,
       upgrade503: router.refusals[503] ?? 0,
-    });
+    };
+  };
+  // How late the event loop runs is what every client feels as added signalling latency.
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
+  const reporter = setInterval(() => {
+    const loopP99Ms = Math.round(loopDelay.percentile(99) / 1e4) / 100;
+    loopDelay.reset();
+    log.info('server.stats', { loopP99Ms, ...stats() });
   }, STATS_INTERVAL_MS);
   reporter.unref();
 
@@ -213,7 +242,7 @@ export async function createDirectDropServer(
   const close = (): Promise<void> => {
     closing ??= (async () => {
       draining = true;
-      clearInterval(sweeper);
+      stopSweep();
       clearInterval(reporter);
       loopDelay.disable();
       presence.close();
@@ -279,6 +308,7 @@ export async function createDirectDropServer(
       ...(httpsPort !== undefined && { httpsUrl: `https://${hostForUrl}:${httpsPort}`, httpsPort }),
       ...(tls && { certificateFingerprint: new X509Certificate(tls.cert).fingerprint256 }),
       publicUrl,
+      stats,
       drain,
       close,
     };

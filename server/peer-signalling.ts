@@ -15,7 +15,7 @@ import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import { AbsentQueue, type AbsentQueueLimits, DEFAULT_ABSENT_QUEUE_LIMITS } from './absent-queue';
 import { ByteBudget } from './byte-budget';
 import { errorKind, type Logger } from './log';
-import type { Clock } from './rate-limiter';
+import { every, type ServerClock } from './server-clock';
 import { checkSignalMessage, PEER_ID } from './signal-message';
 import { type MessageLimits, POLICY_VIOLATION, SocketGuard } from './socket-guard';
 
@@ -82,8 +82,8 @@ export interface Signalling {
 
 interface SocketState {
   readonly guard: SocketGuard;
-  /** Set while the socket is not read from, having overdrawn its byte budget or its address's. */
-  resumeTimer: NodeJS.Timeout | undefined;
+  /** Set while the socket is not read from, having overdrawn its byte budget or its address's: cancels the resume. */
+  resumeTimer: (() => void) | undefined;
   /** Since when the send buffer has been over the cap, while it is. */
   overCapSince: number | undefined;
 }
@@ -94,12 +94,13 @@ export function mountSignalling(
   options: {
     maxPeers: number;
     limits: MessageLimits;
-    now: Clock;
+    clock: ServerClock;
     log: Logger;
     absentQueue?: AbsentQueueLimits;
   },
 ): Signalling {
-  const { log, limits, now } = options;
+  const { log, limits, clock } = options;
+  const now = (): number => clock.now();
   // peer only exposes its WebSocketServer through this factory. It is called synchronously when the
   // PeerServer app is mounted below, with the mounted path; `server` is ignored on purpose so neither
   // listener gets ws's own upgrade handler and the upgrade router stays the only way in.
@@ -201,7 +202,7 @@ export function mountSignalling(
         senderId: id,
         dst,
         bytes,
-        at: performance.now(),
+        at: now(),
         deliver: () => toPeer(data, isBinary),
         expire,
       });
@@ -215,20 +216,20 @@ export function mountSignalling(
   const socketBytes = new ByteBudget<WebSocket>(SOCKET_BURST_BYTES, SOCKET_BYTES_PER_S);
   const addressBytes = new ByteBudget<string>(ADDRESS_BURST_BYTES, ADDRESS_BYTES_PER_S);
   const spendBytes = (ws: WebSocket, state: SocketState, addressKey: string, bytes: number): void => {
-    const t = performance.now();
+    const t = now();
     const waitMs = Math.max(socketBytes.spend(ws, bytes, t), addressBytes.spend(addressKey, bytes, t));
     if (waitMs === 0 || state.resumeTimer !== undefined) return;
     counters.throttled++;
     ws.pause();
-    state.resumeTimer = setTimeout(() => {
+    state.resumeTimer = clock.setTimeout(() => {
       state.resumeTimer = undefined;
       ws.resume();
     }, waitMs);
   };
 
   // Slow readers and expired held messages are looked at twice a second.
-  const sweeper = setInterval(() => {
-    const t = performance.now();
+  const stopSweep = every(clock, SLOW_READER_CHECK_MS / 2, () => {
+    const t = now();
     queue.expire(t);
     socketBytes.sweep(t);
     addressBytes.sweep(t);
@@ -244,8 +245,7 @@ export function mountSignalling(
         ws.terminate();
       }
     }
-  }, SLOW_READER_CHECK_MS / 2);
-  sweeper.unref();
+  });
 
   return {
     wsPath,
@@ -271,7 +271,7 @@ export function mountSignalling(
         states.set(ws, state);
         ws.once('close', () => {
           states.delete(ws);
-          clearTimeout(state.resumeTimer);
+          state.resumeTimer?.();
         });
         // peer answers a new client with OPEN, but a client coming back with its own id and token while
         // its old socket is still registered (a reconnect after a network blip) gets silence and would
@@ -284,7 +284,7 @@ export function mountSignalling(
           answered = true;
           if (ws.bufferedAmount > MAX_SIGNAL_BUFFERED_BYTES) {
             counters.droppedForSlowReader++;
-            state.overCapSince ??= performance.now();
+            state.overCapSince ??= now();
             return;
           }
           send(...args);
@@ -304,7 +304,7 @@ export function mountSignalling(
       return [...sockets.clients];
     },
     close() {
-      clearInterval(sweeper);
+      stopSweep();
     },
   };
 }

@@ -13,6 +13,7 @@ import {
 import type { Logger } from './log';
 import { errorText, type PresenceRegistry, type PresenceSession } from './presence-registry';
 import type { Clock } from './rate-limiter';
+import { every, type ServerClock } from './server-clock';
 import { type MessageLimits, POLICY_VIOLATION, SocketGuard } from './socket-guard';
 
 export interface PresenceTiming {
@@ -45,6 +46,8 @@ interface SocketState {
   lastPing: number;
   /** Set while another connection claims this socket's peer id: when the liveness probe started. */
   probedAt: number | undefined;
+  /** Set once the socket was cut for not answering. */
+  cut: boolean;
 }
 
 export class PresenceServer {
@@ -57,10 +60,11 @@ export class PresenceServer {
   readonly #bySession = new Map<PresenceSession, SocketState>();
   readonly #registry: PresenceRegistry;
   readonly #limits: MessageLimits;
+  readonly #clock: ServerClock;
   readonly #now: Clock;
   readonly #log: Logger;
   readonly #timing: PresenceTiming;
-  readonly #sweeper: NodeJS.Timeout;
+  readonly #stopSweep: () => void;
   readonly #checkPeriodMs: number;
   readonly #tickMs: number;
   /** Where the staggered sweep continues; Map iterators stay valid while entries come and go. */
@@ -71,21 +75,21 @@ export class PresenceServer {
   constructor(options: {
     registry: PresenceRegistry;
     limits: MessageLimits;
-    now: Clock;
+    clock: ServerClock;
     log: Logger;
     timing?: PresenceTiming;
   }) {
     this.#registry = options.registry;
     this.#limits = options.limits;
-    this.#now = options.now;
+    this.#clock = options.clock;
+    this.#now = () => this.#clock.now();
     this.#log = options.log;
     this.#timing = options.timing ?? DEFAULT_PRESENCE_TIMING;
     // Each socket is checked once per check period, but a tenth of them per tick: checking all at once
     // would also ping thousands of sockets in one burst and stall every other message behind it.
     this.#checkPeriodMs = Math.max(10, Math.min(1_000, this.#timing.pingIntervalMs / 2));
     this.#tickMs = Math.max(5, this.#checkPeriodMs / SWEEP_SLICES);
-    this.#sweeper = setInterval(() => this.#sweep(), this.#tickMs);
-    this.#sweeper.unref();
+    this.#stopSweep = every(this.#clock, this.#tickMs, () => this.#sweep());
   }
 
   get size(): number {
@@ -118,13 +122,13 @@ export class PresenceServer {
   }
 
   close(): void {
-    clearInterval(this.#sweeper);
+    this.#stopSweep();
     this.#registry.close();
     for (const ws of this.#sockets.keys()) ws.terminate();
   }
 
   #attach(ws: WebSocket, networkKey: string, addressKey: string): void {
-    const now = Date.now();
+    const now = this.#now();
     const session = this.#registry.open(networkKey, addressKey, (message) => sendTo(ws, message));
     const state: SocketState = {
       ws,
@@ -133,12 +137,13 @@ export class PresenceServer {
       lastSeen: now,
       lastPing: now,
       probedAt: undefined,
+      cut: false,
     };
     this.#sockets.set(ws, state);
     this.#bySession.set(session, state);
     ws.on('message', (data, isBinary) => this.#onMessage(ws, state, data, isBinary));
     ws.on('pong', () => {
-      state.lastSeen = Date.now();
+      state.lastSeen = this.#now();
     });
     ws.on('error', (error) => this.#log.debug('presence.socket-error', { kind: error.name }));
     ws.once('close', () => {
@@ -151,7 +156,7 @@ export class PresenceServer {
   }
 
   #onMessage(ws: WebSocket, state: SocketState, data: RawData, isBinary: boolean): void {
-    state.lastSeen = Date.now();
+    state.lastSeen = this.#now();
     const admission = state.guard.admit();
     if (admission === 'close') {
       this.counters.closedForAbuse++;
@@ -197,13 +202,19 @@ export class PresenceServer {
   #probe(holder: PresenceSession): void {
     const state = this.#bySession.get(holder);
     if (!state || state.probedAt !== undefined || state.ws.readyState !== WebSocket.OPEN) return;
-    state.probedAt = Date.now();
+    state.probedAt = this.#now();
     state.lastPing = state.probedAt;
     state.ws.ping();
   }
 
+  #timeOut(ws: WebSocket, state: SocketState): void {
+    state.cut = true;
+    this.counters.timedOut++;
+    ws.terminate();
+  }
+
   #sweep(): void {
-    const now = Date.now();
+    const now = this.#now();
     let budget = Math.ceil((this.#sockets.size * this.#tickMs) / this.#checkPeriodMs);
     while (budget-- > 0) {
       this.#cursor ??= this.#sockets.entries();
@@ -217,18 +228,18 @@ export class PresenceServer {
   }
 
   #check(ws: WebSocket, state: SocketState, now: number): void {
+    // Cut already: it stays in the map until its close event, and is neither counted nor cut again.
+    if (state.cut) return;
     if (state.probedAt !== undefined) {
       if (state.lastSeen >= state.probedAt) {
         state.probedAt = undefined;
       } else if (now - state.probedAt >= CONTESTED_PROBE_MS) {
-        this.counters.timedOut++;
-        ws.terminate();
+        this.#timeOut(ws, state);
         return;
       }
     }
     if (now - state.lastSeen >= this.#timing.timeoutMs) {
-      this.counters.timedOut++;
-      ws.terminate();
+      this.#timeOut(ws, state);
     } else if (now - state.lastPing >= this.#timing.pingIntervalMs && ws.readyState === WebSocket.OPEN) {
       state.lastPing = now;
       ws.ping();

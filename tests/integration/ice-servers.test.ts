@@ -13,14 +13,22 @@ import {
 } from '../../utils/peerjs-network';
 import { realClock } from '../helpers/node-env';
 import { startServer } from '../helpers/peerjs-engine';
+import { within } from './server-harness';
 
 const Original = globalThis.RTCPeerConnection;
 /** Every RTCPeerConnection made while a test runs. */
 const made: RTCPeerConnection[] = [];
+/** Called whenever one of them has set a local description. */
+const onNegotiated = new Set<() => void>();
 const Recording = new Proxy(Original, {
   construct(target, args: [RTCConfiguration?]) {
     const pc = Reflect.construct(target, args) as RTCPeerConnection;
     made.push(pc);
+    const setLocal = pc.setLocalDescription.bind(pc);
+    pc.setLocalDescription = async (description?: RTCLocalSessionDescriptionInit) => {
+      await setLocal(description);
+      for (const notify of [...onNegotiated]) notify();
+    };
     return pc;
   },
 });
@@ -81,10 +89,16 @@ async function dialAndRecord(
   const [caller, callee] = await Promise.all([openNetwork(callerIce), openNetwork(calleeIce)]);
   const dial = caller.connect(callee.localPeerId, 15_000);
   dial.catch(() => {});
-  const deadline = Date.now() + 15_000;
-  while (negotiatedIceServers().length < 2 && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  const negotiated = new Promise<void>((resolve) => {
+    const check = (): void => {
+      if (negotiatedIceServers().length < 2) return;
+      onNegotiated.delete(check);
+      resolve();
+    };
+    onNegotiated.add(check);
+    check();
+  });
+  await within(negotiated, 'both connections negotiating', 15_000);
   return negotiatedIceServers();
 }
 

@@ -3,6 +3,7 @@
 // and by ping timeout, rooms across networks, id-taken, network-full, and hostile input.
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../helpers/node-env';
 import {
   announce,
   type Client,
@@ -12,7 +13,7 @@ import {
   presence,
   request,
   roomId,
-  sleep,
+  roundTrip,
   within,
 } from './server-harness';
 
@@ -67,8 +68,8 @@ describe('networks', () => {
 
     const b1 = await join(await presence(harness, server, '198.51.100.7'));
     expect(b1.nearby).toEqual([]);
-    expect(await a1.client.quietFor('peer-joined', 300)).toBe(true);
-    expect(await a2.client.quietFor('peer-joined', 0)).toBe(true);
+    expect(await a1.client.heardNo('peer-joined')).toBe(true);
+    expect(await a2.client.heardNo('peer-joined')).toBe(true);
   });
 
   it('groups IPv6 clients by /64, private addresses into one local network, and mapped IPv4 as IPv4', async () => {
@@ -129,15 +130,36 @@ describe('departures', () => {
     expect(idsOf(c.nearby)).toEqual([a.id]);
   });
 
-  it('drops a device that stops answering pings, and keeps one that answers', async () => {
-    const server = await harness.start({}, { presenceTiming: { pingIntervalMs: 100, timeoutMs: 400 } });
+  it('drops a device that stops answering pings after the timeout, not before, and keeps one that answers', async () => {
+    // The default timing (a ping every 5 s, dropped after 12 s of silence) on a clock the test moves.
+    const clock = new ManualClock();
+    const server = await harness.start({}, { clock });
     const a = await join(await presence(harness, server));
     const silent = await join(await presence(harness, server, undefined, { autoPong: false }));
     await a.client.nextOf('peer-joined');
-    expect((await a.client.nextOf('peer-left', 2_000)).peerId).toBe(silent.id);
+    const live = [a.client, silent.client];
+    /** A second of time passes, and both sides have handled what it set off (pings, pongs, closes). */
+    const tick = async (clients: Client[]): Promise<void> => {
+      clock.advance(1_000);
+      await Promise.all(clients.map((c) => roundTrip(c.ws)));
+    };
+
+    // 11 s of silence: pinged twice, still listed (sockets are checked a few times a second).
+    for (let s = 0; s < 11; s++) await tick(live);
+    expect(a.client.received.filter((m) => m.type === 'peer-left')).toEqual([]);
+    expect(silent.client.ws.readyState).toBe(silent.client.ws.OPEN);
+    expect(server.stats().presenceTimedOut).toBe(0);
+
+    // Past 12 s it is dropped.
+    clock.advance(2_000);
+    expect((await a.client.nextOf('peer-left')).peerId).toBe(silent.id);
     expect((await within(silent.client.closed, 'closing the silent socket')).code).toBe(1006);
-    await sleep(600);
+    expect(server.stats().presenceTimedOut).toBe(1);
+
+    // The one that answers stays through many timeouts' worth of time.
+    for (let s = 0; s < 60; s++) await tick([a.client]);
     expect(a.client.ws.readyState).toBe(a.client.ws.OPEN);
+    expect(server.stats().presenceTimedOut).toBe(1);
   });
 
   it('with the default timing, a silent device vanishes within about 12 seconds', async () => {
@@ -172,7 +194,7 @@ describe('announcements', () => {
     // A device that starts hidden still gets the list, and nobody hears of it.
     const hidden = await join(await presence(harness, server), { visible: false });
     expect(idsOf(hidden.nearby)).toEqual([a.id, c.id].sort());
-    expect(await a.client.quietFor('peer-joined', 300)).toBe(true);
+    expect(await a.client.heardNo('peer-joined')).toBe(true);
 
     b.client.send(announce({ peerId: b.id, visible: true }));
     expect((await a.client.nextOf('peer-joined')).peer).toMatchObject({ peerId: b.id });
@@ -192,7 +214,7 @@ describe('announcements', () => {
 
     const paired = await join(await presence(harness, server), { rooms: [room], visible: false });
     expect(await hidden.nextOf('room')).toEqual({ type: 'room', room, peerIds: [paired.id] });
-    expect(await seen.client.quietFor('peer-joined', 300)).toBe(true);
+    expect(await seen.client.heardNo('peer-joined')).toBe(true);
 
     // Turning visible needs the description again, and then the others hear of it.
     hidden.send({ type: 'announce', peerId: hiddenId, visible: true, rooms: [room] });
@@ -225,7 +247,7 @@ describe('announcements', () => {
 
     // The same announce again changes nothing, so nobody is told anything.
     b.client.send(announce({ peerId: fresh, name: 'New name', avatar: 'new-avatar' }));
-    expect(await a.client.quietFor('peer-updated', 300)).toBe(true);
+    expect(await a.client.heardNo('peer-updated', [b.client.ws])).toBe(true);
   });
 
   it('refuses a peer id another live socket announced, until that socket is gone', async () => {
@@ -237,8 +259,8 @@ describe('announcements', () => {
     const squatter = await presence(harness, server);
     squatter.send(announce({ peerId: owner.id, name: 'Squatter' }));
     expect(await squatter.nextOf('error')).toMatchObject({ type: 'error', code: 'id-taken' });
-    expect(await watcher.client.quietFor('peer-updated', 300)).toBe(true);
-    expect(await watcher.client.quietFor('peer-joined', 0)).toBe(true);
+    expect(await watcher.client.heardNo('peer-updated')).toBe(true);
+    expect(await watcher.client.heardNo('peer-joined')).toBe(true);
 
     owner.client.ws.close();
     expect((await watcher.client.nextOf('peer-left')).peerId).toBe(owner.id);
@@ -248,19 +270,28 @@ describe('announcements', () => {
   });
 
   it('checks a contested id at once: a silent holder is dropped within seconds, a live one stays', async () => {
-    const server = await harness.start();
+    const clock = new ManualClock();
+    const server = await harness.start({}, { clock });
     const watcher = await join(await presence(harness, server));
     // The same device's previous connection, gone silent (its pongs no longer arrive).
     const stale = await join(await presence(harness, server, undefined, { autoPong: false }));
     await watcher.client.nextOf('peer-joined');
+    // It last answered a while ago.
+    clock.advance(1_000);
+    await roundTrip(watcher.client.ws);
 
     const reconnected = await presence(harness, server);
     reconnected.send(announce({ peerId: stale.id }));
-    const contestedAt = Date.now();
     expect(await reconnected.nextOf('error')).toMatchObject({ code: 'id-taken' });
-    expect((await watcher.client.nextOf('peer-left', 6_000)).peerId).toBe(stale.id);
-    // Far sooner than the 12 s a silent socket otherwise has.
-    expect(Date.now() - contestedAt).toBeLessThan(5_000);
+    // Probed at once, and given 3 s to answer: still there after 2 s...
+    clock.advance(2_000);
+    await roundTrip(stale.client.ws);
+    await roundTrip(watcher.client.ws);
+    expect(watcher.client.received.filter((m) => m.type === 'peer-left')).toEqual([]);
+    // ...gone after 4 s, far sooner than the 12 s a silent socket otherwise has.
+    clock.advance(2_000);
+    expect((await watcher.client.nextOf('peer-left')).peerId).toBe(stale.id);
+    expect(server.stats().presenceTimedOut).toBe(1);
     reconnected.send(announce({ peerId: stale.id, name: 'Back again' }));
     await reconnected.nextOf('nearby');
     expect((await watcher.client.nextOf('peer-joined')).peer).toMatchObject({
@@ -268,15 +299,20 @@ describe('announcements', () => {
       name: 'Back again',
     });
 
-    // A holder that answers keeps its id.
+    // A holder that answers keeps its id, well past the time the probe gives it.
     const squatter = await presence(harness, server);
     squatter.send(announce({ peerId: watcher.id }));
     expect(await squatter.nextOf('error')).toMatchObject({ code: 'id-taken' });
-    await sleep(4_500);
+    await roundTrip(watcher.client.ws);
+    for (let s = 0; s < 8; s++) {
+      clock.advance(1_000);
+      await Promise.all([roundTrip(watcher.client.ws), roundTrip(reconnected.ws)]);
+    }
     expect(watcher.client.ws.readyState).toBe(watcher.client.ws.OPEN);
+    expect(server.stats().presenceTimedOut).toBe(1);
     squatter.send(announce({ peerId: watcher.id }));
     expect(await squatter.nextOf('error')).toMatchObject({ code: 'id-taken' });
-  }, 30_000);
+  });
 
   it('answers network-full beyond MAX_PRESENCE_PER_NETWORK, and lists the newcomer when a place frees', async () => {
     const server = await harness.start({ MAX_PRESENCE_PER_NETWORK: '2' });
@@ -290,7 +326,7 @@ describe('announcements', () => {
     c.send(cAnnounce);
     expect(await c.nextOf('error')).toMatchObject({ code: 'network-full' });
     expect(idsOf((await c.nextOf('nearby')).peers as unknown[])).toEqual([a.id, b.id].sort());
-    expect(await a.client.quietFor('peer-joined', 300)).toBe(true);
+    expect(await a.client.heardNo('peer-joined')).toBe(true);
 
     // Rooms still work for the unlisted device.
     a.client.send(announce({ peerId: a.id, rooms: [room] }));
@@ -349,7 +385,7 @@ describe('rooms', () => {
     const extra = await join(await presence(harness, server), { rooms: [room] });
     const seen = await extra.client.nextOf('room');
     expect((seen.peerIds as string[]).sort()).toEqual(members.map((m) => m.id).sort());
-    expect(await first.client.quietFor('room', 300)).toBe(true);
+    expect(await first.client.heardNo('room')).toBe(true);
   });
 });
 
@@ -412,34 +448,41 @@ describe('hostile input', () => {
   });
 
   it('rate-limits announces per socket, recovers after the window, and disconnects a flood', async () => {
-    const server = await harness.start({ MESSAGE_RATE: '5', MESSAGE_BURST: '5' });
+    const clock = new ManualClock();
+    const server = await harness.start({ MESSAGE_RATE: '5', MESSAGE_BURST: '5' }, { clock });
     const watcher = await join(await presence(harness, server));
     const chatty = await join(await presence(harness, server));
     await watcher.client.nextOf('peer-joined');
+    const names = (): string[] =>
+      watcher.client.received
+        .filter((m) => m.type === 'peer-updated')
+        .map((m) => (m.peer as { name: string }).name);
+    /** Everything chatty sent has been handled, and what it set off has reached the watcher. */
+    const settle = async (): Promise<void> => {
+      await roundTrip(chatty.client.ws);
+      await roundTrip(watcher.client.ws);
+    };
 
+    // Time stands still: the burst (5, one of them spent on the first announce) goes through in order,
+    // the rest is dropped and the sender told so once.
     for (let i = 0; i < 8; i++) chatty.client.send(announce({ peerId: chatty.id, name: `Name ${i}` }));
     expect(await chatty.client.nextOf('error')).toMatchObject({ code: 'rate-limited' });
-    await sleep(300);
-    const updates = watcher.client.received.filter((m) => m.type === 'peer-updated');
-    // The burst (5, one of them spent on the first announce, plus what refilled meanwhile) went
-    // through in order; the rest were dropped.
-    const names = updates.map((m) => (m.peer as { name: string }).name);
-    expect(names.length).toBeGreaterThanOrEqual(4);
-    expect(names.length).toBeLessThanOrEqual(5);
-    expect(names).toEqual(['Name 0', 'Name 1', 'Name 2', 'Name 3', 'Name 4'].slice(0, names.length));
+    await settle();
+    expect(names()).toEqual(['Name 0', 'Name 1', 'Name 2', 'Name 3']);
+    expect(chatty.client.received.filter((m) => m.type === 'error')).toHaveLength(1);
 
-    await sleep(1_100);
+    // Not yet one announce's worth after 100 ms; after the window, again.
+    clock.advance(100);
+    chatty.client.send(announce({ peerId: chatty.id, name: 'Too early' }));
+    await settle();
+    expect(names()).toEqual(['Name 0', 'Name 1', 'Name 2', 'Name 3']);
+    clock.advance(900);
     chatty.client.send(announce({ peerId: chatty.id, name: 'After the window' }));
-    await within(
-      (async () => {
-        while (
-          !watcher.client.received.some((m) => (m.peer as { name?: string })?.name === 'After the window')
-        ) {
-          await sleep(20);
-        }
-      })(),
+    await watcher.client.seen(
+      (m) => (m.peer as { name?: string } | undefined)?.name === 'After the window',
       'the announce after the window',
     );
+    expect(names()).toEqual(['Name 0', 'Name 1', 'Name 2', 'Name 3', 'After the window']);
 
     for (let i = 0; i < 100; i++) chatty.client.send(announce({ peerId: chatty.id }));
     expect((await within(chatty.client.closed, 'closing the flooding socket')).code).toBe(1008);

@@ -2,7 +2,9 @@
 // throwaway companion directory, plain HTTP requests, and WebSocket clients (PeerJS signalling and
 // presence) that queue what they receive so a test can await the next message of a given type.
 
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
@@ -21,7 +23,9 @@ export interface HttpResponse {
 export interface Harness {
   companionDir: string;
   start(env?: Record<string, string>, options?: ServerOptions): Promise<DirectDropServer>;
-  /** Closes every server and client opened through this harness. */
+  /** The server as its own process (`server/main.ts`), as it runs in production: real time, signals. */
+  startProcess(env?: Record<string, string>): Promise<ServerProcess>;
+  /** Closes every server, process and client opened through this harness. */
   cleanup(): Promise<void>;
   track(ws: WebSocket): WebSocket;
   remove(): Promise<void>;
@@ -40,8 +44,12 @@ export async function createHarness(): Promise<Harness> {
   await writeFile(join(companionDir, 'manifest.webmanifest'), '{"name":"DirectDrop"}');
   const servers: DirectDropServer[] = [];
   const sockets: WebSocket[] = [];
+  const children: ChildProcess[] = [];
   return {
     companionDir,
+    startProcess(env = {}) {
+      return startServerProcess(companionDir, env, (child) => children.push(child));
+    },
     async start(env = {}, options = {}) {
       const config = loadConfig({
         PORT: '0',
@@ -61,11 +69,88 @@ export async function createHarness(): Promise<Harness> {
     async cleanup() {
       for (const ws of sockets.splice(0)) ws.terminate();
       await Promise.all(servers.splice(0).map((s) => s.close()));
+      await Promise.all(
+        children.splice(0).map(async (child) => {
+          if (child.exitCode !== null || child.signalCode !== null) return;
+          const exited = new Promise((resolve) => child.once('exit', resolve));
+          child.kill('SIGKILL');
+          await exited;
+        }),
+      );
     },
     async remove() {
       await rm(root, { recursive: true, force: true });
     },
   };
+}
+
+export interface ServerProcess {
+  child: ChildProcess;
+  httpUrl: string;
+  /** Everything the process logged to stdout so far (one JSON event per line). */
+  stdout(): string;
+  exited: Promise<number | null>;
+  /** Resident memory of the server process, in MiB. */
+  rssMib(): number;
+}
+
+async function startServerProcess(
+  companionDir: string,
+  env: Record<string, string>,
+  track: (child: ChildProcess) => void,
+): Promise<ServerProcess> {
+  // node itself runs the server (tsx only as a loader), so signals and /proc/<pid> are the server's own.
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+    cwd: process.cwd(),
+    env: {
+      ...process.env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      COMPANION_DIR: companionDir,
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  track(child);
+  let stdout = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr?.on('data', () => {});
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const port = await within(
+    new Promise<number>((resolve, reject) => {
+      void exited.then((code) => reject(new Error(`the server exited with ${code}`)));
+      const check = (): void => {
+        const line = stdout.split('\n').find((l) => l.includes('"server.listening"'));
+        if (line) resolve((JSON.parse(line) as { httpPort: number }).httpPort);
+        else child.stdout?.once('data', check);
+      };
+      check();
+    }),
+    'the server process listening',
+    30_000,
+  );
+  const pid = child.pid ?? 0;
+  return {
+    child,
+    httpUrl: `http://127.0.0.1:${port}`,
+    stdout: () => stdout,
+    exited,
+    rssMib: () => {
+      const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      return Number(match?.[1] ?? Number.NaN) / 1024;
+    },
+  };
+}
+
+/** The JSON events a server process logged. */
+export function logEvents(stdout: string): Record<string, unknown>[] {
+  return stdout
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
 export function request(
@@ -110,7 +195,77 @@ export function within<T>(promise: Promise<T>, what: string, ms = 5_000): Promis
   });
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * Waits until `condition` holds, looking again every few milliseconds; for state that announces no event
+ * (a server's counters, a child process's memory).
+ */
+export function until(condition: () => boolean, what: string, ms = 5_000): Promise<void> {
+  return within(
+    new Promise<void>((resolve) => {
+      const check = (): void => {
+        if (condition()) resolve();
+        else setTimeout(check, 10);
+      };
+      check();
+    }),
+    what,
+    ms,
+  );
+}
+
+/**
+ * A WebSocket ping answered by the server: once the pong is back, the server has handled everything this
+ * socket sent before, and this socket has received everything the server sent it before. Twice, so a pong
+ * the client sent on its own to a ping of the server that crossed the first has been handled too.
+ */
+export async function roundTrip(ws: WebSocket, ms = 5_000): Promise<void> {
+  for (let i = 0; i < 2; i++) {
+    await within(
+      new Promise<void>((resolve, reject) => {
+        const onClose = (): void => reject(new Error('the socket closed during a round trip'));
+        ws.once('close', onClose);
+        ws.once('pong', () => {
+          ws.off('close', onClose);
+          resolve();
+        });
+        ws.ping();
+      }),
+      'a ping answered by the server',
+      ms,
+    );
+  }
+}
+
+/** Runs `step` again and again, `gapMs` after each one ends, until `during` settles: a sampler's pace. */
+export async function repeatWhile(
+  during: Promise<unknown>,
+  gapMs: number,
+  step: () => Promise<void>,
+): Promise<void> {
+  let done = false;
+  void during.finally(() => {
+    done = true;
+  });
+  while (!done) {
+    await step();
+    if (!done) await new Promise((resolve) => setTimeout(resolve, gapMs));
+  }
+}
+
+/** Calls `send` `rounds` times, one round every `intervalMs`: a load generator's fixed pace. */
+export function paced(rounds: number, intervalMs: number, send: (round: number) => void): Promise<void> {
+  return new Promise((resolve) => {
+    let round = 0;
+    const timer = setInterval(() => {
+      if (round >= rounds) {
+        clearInterval(timer);
+        resolve();
+        return;
+      }
+      send(round++);
+    }, intervalMs);
+  });
+}
 
 export function peerId(): string {
   return randomBytes(16).toString('hex');
@@ -142,8 +297,14 @@ export interface Client {
   next(ms?: number): Promise<Message>;
   /** The next message of this type (earlier messages of other types are skipped and stay in `received`). */
   nextOf(type: string, ms?: number): Promise<Message>;
-  /** Resolves true if no message of this type arrives within `ms`. */
-  quietFor(type: string, ms: number): Promise<boolean>;
+  /** The first message so far or later (regardless of what next()/nextOf() took) that `match` accepts. */
+  seen(match: (message: Message) => boolean, what: string, ms?: number): Promise<Message>;
+  /**
+   * True if no message of this type is waiting (not yet taken by next()/nextOf()) once the server has
+   * handled what `causes` sent (a round trip on each) and this client has what the server sent it meanwhile
+   * (a round trip of its own): proof that something did not happen, without waiting for a fixed time.
+   */
+  heardNo(type: string, causes?: WebSocket[]): Promise<boolean>;
   send(message: unknown): void;
   closed: Promise<{ code: number; reason: string }>;
 }
@@ -203,18 +364,12 @@ export function openClient(
         `"${type}" message`,
         ms,
       ),
-    quietFor: (type, ms) =>
-      waitFor(
-        () => {
-          for (let i = cursor; i < received.length; i++) if (received[i]?.type === type) return received[i];
-          return undefined;
-        },
-        type,
-        ms,
-      ).then(
-        () => false,
-        () => true,
-      ),
+    seen: (match, what, ms = 5_000) => waitFor(() => received.find(match), what, ms),
+    heardNo: async (type, causes = []) => {
+      for (const cause of causes) await roundTrip(cause);
+      await roundTrip(ws);
+      return !received.slice(cursor).some((m) => m.type === type);
+    },
     send: (message) => ws.send(typeof message === 'string' ? message : JSON.stringify(message)),
     closed,
   };

@@ -9,8 +9,6 @@
 //   - one big presence network (1,400 devices on one LAN) whose devices keep turning visible and hidden
 //   - an address that fills every listing place of its network before the honest devices come back
 
-import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import {
@@ -18,18 +16,22 @@ import {
   type Client,
   createHarness,
   type Harness,
+  logEvents,
   openClient,
+  paced,
   peerId,
   peerUrl,
+  repeatWhile,
   request,
-  sleep,
+  roundTrip,
+  type ServerProcess,
   token,
+  until,
   within,
   wsBase,
 } from './server-harness';
 
 let harness: Harness;
-const children: ChildProcess[] = [];
 const raw: WebSocket[] = [];
 
 beforeAll(async () => {
@@ -38,12 +40,6 @@ beforeAll(async () => {
 afterEach(async () => {
   for (const ws of raw.splice(0)) ws.terminate();
   await harness.cleanup();
-  for (const child of children.splice(0)) {
-    if (child.exitCode !== null) continue;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
-  }
 });
 afterAll(async () => {
   await harness.remove();
@@ -51,54 +47,30 @@ afterAll(async () => {
 
 const MIB = 1024 * 1024;
 
-interface ServerProcess {
-  httpUrl: string;
-  /** Resident memory of the server process, in MiB. */
-  rssMib(): number;
+/** The server as its own process, trusting X-Forwarded-For from loopback so tests can be many addresses. */
+function startProcess(env: Record<string, string> = {}): Promise<ServerProcess> {
+  return harness.startProcess({ TRUSTED_PROXY: '127.0.0.1', ...env });
 }
 
-/** The server as its own process, trusting X-Forwarded-For from loopback so tests can be many addresses. */
-async function startProcess(env: Record<string, string> = {}): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
-    cwd: process.cwd(),
-    env: {
-      ...process.env,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
-      COMPANION_DIR: harness.companionDir,
-      TRUSTED_PROXY: '127.0.0.1',
-      ...env,
+/**
+ * The server's resident memory once it has settled (three samples 50 ms apart within 1 MiB of each
+ * other): what start-up and the first connections allocate is not counted against an attack.
+ */
+async function settledRssMib(server: ServerProcess): Promise<number> {
+  const samples: number[] = [];
+  let last = 0;
+  await until(
+    () => {
+      if (performance.now() - last < 50) return false;
+      last = performance.now();
+      samples.push(server.rssMib());
+      const recent = samples.slice(-3);
+      return recent.length === 3 && Math.max(...recent) - Math.min(...recent) < 1;
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let stdout = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr?.on('data', () => {});
-  const port = await within(
-    new Promise<number>((resolve, reject) => {
-      child.once('exit', (code) => reject(new Error(`the server exited with ${code}`)));
-      const check = (): void => {
-        const line = stdout.split('\n').find((l) => l.includes('"server.listening"'));
-        if (line) resolve((JSON.parse(line) as { httpPort: number }).httpPort);
-        else child.stdout?.once('data', check);
-      };
-      check();
-    }),
-    'the server process listening',
-    20_000,
+    'the server process settling',
+    10_000,
   );
-  const pid = child.pid ?? 0;
-  return {
-    httpUrl: `http://127.0.0.1:${port}`,
-    rssMib: () => {
-      const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-      return Number(match?.[1] ?? Number.NaN) / 1024;
-    },
-  };
+  return samples.at(-1) ?? Number.NaN;
 }
 
 /** A PeerJS signalling client, seen by the server as `address`; resolves after OPEN. */
@@ -134,34 +106,20 @@ function bigOffer(dst: string, seq: number): string {
   });
 }
 
-/** Times /health every 20 ms while `during` runs; the latencies, sorted. */
+/** Times /health, a request every 20 ms or so, while `during` runs; the latencies, sorted. */
 async function healthLatencies(server: ServerProcess, during: Promise<unknown>): Promise<number[]> {
   const latencies: number[] = [];
-  let done = false;
-  void during.finally(() => {
-    done = true;
-  });
-  while (!done) {
+  // Paced so the sampling itself stays well within the per-address HTTP rate (1,200 a minute).
+  await repeatWhile(during, 20, async () => {
     const started = performance.now();
     const res = await within(request(`${server.httpUrl}/health`), '/health answering', 10_000);
     expect(res.status).toBe(200);
     latencies.push(performance.now() - started);
-    await sleep(20);
-  }
+  });
   return latencies.sort((a, b) => a - b);
 }
 
 const p99 = (sorted: number[]): number => sorted[Math.ceil(sorted.length * 0.99) - 1] ?? Number.NaN;
-
-async function until(condition: () => boolean, what: string, ms: number): Promise<void> {
-  await within(
-    (async () => {
-      while (!condition()) await sleep(20);
-    })(),
-    what,
-    ms,
-  );
-}
 
 describe('relayed payloads', () => {
   it('refuses a deeply nested payload to its sender; the victim stays connected and keeps receiving', async () => {
@@ -195,11 +153,13 @@ describe('relayed payloads', () => {
 
 describe('memory', () => {
   it('bounds what receivers that stop reading cost, disconnects them, and stays bounded after', async () => {
-    const server = await startProcess();
+    // At debug level the server logs each disconnection and why, which is how this test sees them.
+    const server = await startProcess({ LOG_LEVEL: 'debug' });
+    const events = (name: string, reason?: string): number =>
+      logEvents(server.stdout()).filter((e) => e.event === name && (!reason || e.reason === reason)).length;
     const honestA = await signalling(server, '198.51.100.1');
     const honestB = await signalling(server, '198.51.100.2');
-    await sleep(500);
-    const baseline = server.rssMib();
+    const baseline = await settledRssMib(server);
 
     // 2 receivers that never read (one address), 16 senders each (each its own address, so no per-address
     // budget holds them back), each within the message rate's burst: 150 offers of 60 KiB, 9 MiB per
@@ -218,16 +178,12 @@ describe('memory', () => {
         rawSocket(peerUrl(server.httpUrl, peerId(), token()), { 'X-Forwarded-For': `192.0.2.${100 + i}` }),
       ),
     );
-    const flood = (async () => {
-      for (let seq = 0; seq < 150; seq++) {
-        for (const [i, ws] of senders.entries()) {
-          if (ws.readyState === WebSocket.OPEN)
-            ws.send(bigOffer(receivers[i % receivers.length]?.id ?? '', seq));
-        }
-        await sleep(10);
+    const flood = paced(150, 10, (seq) => {
+      for (const [i, ws] of senders.entries()) {
+        if (ws.readyState === WebSocket.OPEN)
+          ws.send(bigOffer(receivers[i % receivers.length]?.id ?? '', seq));
       }
-      await sleep(1_500);
-    })();
+    });
     let peak = baseline;
     const sampler = setInterval(() => {
       peak = Math.max(peak, server.rssMib());
@@ -239,8 +195,13 @@ describe('memory', () => {
     expect(await honestB.nextOf('OFFER')).toMatchObject({ src: honestA.id });
 
     // Readers that do not catch up are disconnected within seconds (the server cuts them; their paused
-    // sockets notice once they read again).
-    await sleep(6_500);
+    // sockets notice once they read again), and nobody else is.
+    await until(
+      () => events('peer.closed', 'slow-reader') >= receivers.length,
+      'the server cutting the slow readers',
+      15_000,
+    );
+    expect(events('peer.closed', 'slow-reader')).toBe(receivers.length);
     peak = Math.max(peak, server.rssMib());
     clearInterval(sampler);
     for (const r of receivers) (r.ws as unknown as { _socket: { resume(): void } })._socket.resume();
@@ -249,17 +210,20 @@ describe('memory', () => {
     expect(peak - baseline).toBeLessThan(80);
 
     for (const ws of senders) ws.terminate();
-    await sleep(3_000);
+    await until(
+      () => events('peer.disconnected') >= senders.length + receivers.length,
+      'the server noticing the senders gone',
+      10_000,
+    );
     console.log(
-      `slow readers: RSS +${(server.rssMib() - baseline).toFixed(0)} MiB 3 s after the senders closed`,
+      `slow readers: RSS +${(server.rssMib() - baseline).toFixed(0)} MiB once the senders were gone`,
     );
     expect(server.rssMib() - baseline).toBeLessThan(80);
   }, 60_000);
 
   it('bounds what is held for peer ids nobody holds, and still holds an honest offer for a late peer', async () => {
     const server = await startProcess();
-    await sleep(500);
-    const baseline = server.rssMib();
+    const baseline = await settledRssMib(server);
 
     // 16 sockets of one address, each sending 150 offers of 60 KiB (within the burst) to made-up ids.
     const flooders = await Promise.all(
@@ -277,22 +241,21 @@ describe('memory', () => {
     const sampler = setInterval(() => {
       peak = Math.max(peak, server.rssMib());
     }, 50);
-    const flood = (async () => {
-      for (let seq = 0; seq < 150; seq++) {
-        for (const ws of flooders) if (ws.readyState === WebSocket.OPEN) ws.send(bigOffer(peerId(), seq));
-        await sleep(10);
-      }
-    })();
+    const flood = paced(150, 10, (seq) => {
+      for (const ws of flooders) if (ws.readyState === WebSocket.OPEN) ws.send(bigOffer(peerId(), seq));
+    });
+    // Sampled while the flood arrives and until the server has answered part of it with EXPIRE.
     const latencies = await healthLatencies(
       server,
-      flood.then(() => sleep(2_000)),
+      flood.then(() => until(() => expired > 0, 'an EXPIRE for the flood', 10_000)),
     );
 
-    // An honest device (another address) offers to a peer that connects a second later: it gets it.
+    // An honest device (another address) offers to a peer that connects only once the server holds the
+    // offer (the sender's round trip): it gets it.
     const sender = await signalling(server, '198.51.100.10');
     const lateId = peerId();
     sender.send({ type: 'OFFER', dst: lateId, payload: { sdp: { type: 'offer', sdp: 'v=0 honest' } } });
-    await sleep(1_000);
+    await roundTrip(sender.ws);
     const late = await signalling(server, '198.51.100.11', lateId);
     expect(await late.nextOf('OFFER')).toMatchObject({
       src: sender.id,
@@ -380,19 +343,14 @@ describe('presence', () => {
     // 400 devices turn visible and hidden, 10 times a second each, for 4 s: the 24 free places change hands
     // all the time (each hidden device's place goes to a waiting one).
     const started = performance.now();
-    const churn = (async () => {
-      for (let round = 0; round < 40; round++) {
-        for (let c = 0; c < CHURNERS; c++) {
-          const m = members[c] as Member;
-          m.ws.send(
-            JSON.stringify(
-              announce({ peerId: m.id, name: `Device ${c} r${round}`, visible: round % 2 === 0 }),
-            ),
-          );
-        }
-        await sleep(100);
+    const churn = paced(40, 100, (round) => {
+      for (let c = 0; c < CHURNERS; c++) {
+        const m = members[c] as Member;
+        m.ws.send(
+          JSON.stringify(announce({ peerId: m.id, name: `Device ${c} r${round}`, visible: round % 2 === 0 })),
+        );
       }
-    })();
+    });
     const latencies = await healthLatencies(server, churn);
 
     // The churn ended hidden. Within seconds every device sees the same 40 devices, none of them a churner.

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../helpers/node-env';
 import {
   type Client,
   createHarness,
@@ -14,7 +15,8 @@ import {
   peerUrl,
   refusal,
   request,
-  sleep,
+  roundTrip,
+  until,
   within,
   wsBase,
 } from './server-harness';
@@ -42,11 +44,6 @@ async function peer(base: string, label: string, headers: Record<string, string>
 }
 
 /** A clock the test moves by hand, for limits measured in minutes. */
-function manualClock(): { now: () => number; advance: (ms: number) => void } {
-  let t = 1_000_000;
-  return { now: () => t, advance: (ms) => (t += ms) };
-}
-
 describe('security headers', () => {
   it('sets the hardening headers on every kind of response, and HSTS only over HTTPS', async () => {
     const server = await harness.start();
@@ -275,8 +272,8 @@ describe('PeerJS connections', () => {
 
 describe('rate limits', () => {
   it('limits new WebSocket connections per address per minute (429, Retry-After) and recovers', async () => {
-    const clock = manualClock();
-    const server = await harness.start({ CONNECTION_RATE_PER_ADDRESS: '3' }, { rateLimitClock: clock.now });
+    const clock = new ManualClock();
+    const server = await harness.start({ CONNECTION_RATE_PER_ADDRESS: '3' }, { clock });
     const presenceUrl = `${wsBase(server.httpUrl)}/presence`;
     await peer(server.httpUrl, 'rate-1');
     await openClient(harness, presenceUrl);
@@ -293,7 +290,7 @@ describe('rate limits', () => {
     // Other addresses (here: behind a trusted proxy) are not affected.
     const proxied = await harness.start(
       { CONNECTION_RATE_PER_ADDRESS: '1', TRUSTED_PROXY: '127.0.0.1' },
-      { rateLimitClock: clock.now },
+      { clock },
     );
     await openClient(harness, `${wsBase(proxied.httpUrl)}/presence`, {
       headers: { 'X-Forwarded-For': '203.0.113.1' },
@@ -324,7 +321,7 @@ describe('rate limits', () => {
     // A refused upgrade (bad query) does not hold a place either.
     first.ws.close();
     await within(first.closed, 'closing a socket');
-    await sleep(50);
+    await until(() => server.stats().peerSockets === 0, 'the server releasing the closed socket');
     expect((await refusal(`${wsBase(server.httpUrl)}/peerjs/peerjs?key=peerjs&id=x&token=y`)).status).toBe(
       400,
     );
@@ -332,8 +329,8 @@ describe('rate limits', () => {
   });
 
   it('limits HTTP requests per address (429, Retry-After) and recovers after the window', async () => {
-    const clock = manualClock();
-    const server = await harness.start({ HTTP_RATE_PER_ADDRESS: '5' }, { rateLimitClock: clock.now });
+    const clock = new ManualClock();
+    const server = await harness.start({ HTTP_RATE_PER_ADDRESS: '5' }, { clock });
     for (let i = 0; i < 5; i++) expect((await request(`${server.httpUrl}/health`)).status).toBe(200);
     const refused = await request(`${server.httpUrl}/config`);
     expect(refused.status).toBe(429);
@@ -345,33 +342,69 @@ describe('rate limits', () => {
   });
 
   it('drops PeerJS messages over the per-socket rate before peer relays them, and closes a flood', async () => {
-    const server = await harness.start({ MESSAGE_RATE: '5', MESSAGE_BURST: '5' });
+    const clock = new ManualClock();
+    const server = await harness.start({ MESSAGE_RATE: '5', MESSAGE_BURST: '5' }, { clock });
     const sender = await peer(server.httpUrl, 'sender');
     const receiver = await peer(server.httpUrl, 'receiver');
+    const candidates = (): unknown[] =>
+      receiver.received.filter((m) => m.type === 'CANDIDATE').map((m) => (m.payload as { n: unknown }).n);
+    /** Everything the sender sent has been handled, and what was relayed has reached the receiver. */
+    const settle = async (): Promise<void> => {
+      await roundTrip(sender.ws);
+      await roundTrip(receiver.ws);
+    };
+    // Time stands still: the burst of 5 is relayed, in order, and the other 7 are dropped.
     for (let i = 0; i < 12; i++) {
       sender.send({ type: 'CANDIDATE', dst: id('receiver'), payload: { n: i } });
     }
-    await sleep(300);
-    const relayed = receiver.received.filter((m) => m.type === 'CANDIDATE');
-    expect(relayed.length).toBeGreaterThanOrEqual(5);
-    expect(relayed.length).toBeLessThanOrEqual(6);
-    expect(relayed.map((m) => (m.payload as { n: number }).n)).toEqual(
-      [0, 1, 2, 3, 4, 5].slice(0, relayed.length),
-    );
+    await settle();
+    expect(candidates()).toEqual([0, 1, 2, 3, 4]);
+    expect(server.stats().peerThrottled).toBe(1);
 
-    // The bucket refills at MESSAGE_RATE per second.
-    await sleep(1_100);
-    sender.send({ type: 'CANDIDATE', dst: id('receiver'), payload: { n: 'later' } });
-    await within(
-      (async () => {
-        while (!receiver.received.some((m) => (m.payload as { n?: unknown })?.n === 'later')) await sleep(20);
-      })(),
-      'the message after the window',
-    );
+    // The bucket refills at MESSAGE_RATE per second: not yet one message after 100 ms, a whole burst
+    // after a second.
+    clock.advance(100);
+    sender.send({ type: 'CANDIDATE', dst: id('receiver'), payload: { n: 'too early' } });
+    await settle();
+    expect(candidates()).toEqual([0, 1, 2, 3, 4]);
+    clock.advance(900);
+    for (const n of ['later 1', 'later 2', 'later 3', 'later 4', 'later 5', 'one too many']) {
+      sender.send({ type: 'CANDIDATE', dst: id('receiver'), payload: { n } });
+    }
+    await settle();
+    expect(candidates()).toEqual([0, 1, 2, 3, 4, 'later 1', 'later 2', 'later 3', 'later 4', 'later 5']);
 
     for (let i = 0; i < 200; i++) sender.send({ type: 'HEARTBEAT' });
     expect((await within(sender.closed, 'closing the flooding socket')).code).toBe(1008);
     expect(receiver.ws.readyState).toBe(receiver.ws.OPEN);
+  });
+});
+
+describe('messages for ids that are not connected', () => {
+  it('are held for 5 s: delivered to a peer that comes just before, EXPIRE to the sender after', async () => {
+    const clock = new ManualClock();
+    const server = await harness.start({}, { clock });
+    const sender = await peer(server.httpUrl, 'hold-sender');
+    const offer = (sdp: string) => ({ sdp: { type: 'offer', sdp } });
+    sender.send({ type: 'OFFER', dst: id('hold-early'), payload: offer('v=0 early') });
+    sender.send({ type: 'OFFER', dst: id('hold-late'), payload: offer('v=0 late') });
+    await roundTrip(sender.ws);
+    expect(server.stats().peerHeldBytes).toBeGreaterThan(0);
+
+    clock.advance(4_900);
+    await roundTrip(sender.ws);
+    expect(sender.received.filter((m) => m.type === 'EXPIRE')).toEqual([]);
+    const early = await peer(server.httpUrl, 'hold-early');
+    expect(await early.nextOf('OFFER')).toMatchObject({
+      src: id('hold-sender'),
+      payload: offer('v=0 early'),
+    });
+
+    clock.advance(100);
+    expect(await sender.nextOf('EXPIRE')).toMatchObject({ src: id('hold-late'), dst: id('hold-sender') });
+    expect(server.stats().peerHeldBytes).toBe(0);
+    const late = await peer(server.httpUrl, 'hold-late');
+    expect(await late.heardNo('OFFER')).toBe(true);
   });
 });
 

@@ -3,14 +3,13 @@
 // and new WebSockets are refused while sockets drain, a client that never finishes the closing
 // handshake is cut after the bounded wait, and the process exits 0.
 
-import { type ChildProcess, spawn } from 'node:child_process';
 import { connect as connectTcp, type Socket } from 'node:net';
-import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   announce,
   createHarness,
   type Harness,
+  logEvents,
   openClient,
   peerId,
   peerUrl,
@@ -21,7 +20,6 @@ import {
 } from './server-harness';
 
 let harness: Harness;
-const children: ChildProcess[] = [];
 const rawSockets: Socket[] = [];
 
 beforeAll(async () => {
@@ -29,54 +27,11 @@ beforeAll(async () => {
 });
 afterEach(async () => {
   for (const socket of rawSockets.splice(0)) socket.destroy();
-  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
   await harness.cleanup();
 });
 afterAll(async () => {
   await harness.remove();
 });
-
-interface RunningServer {
-  child: ChildProcess;
-  httpUrl: string;
-  stdout: () => string;
-  exited: Promise<number | null>;
-}
-
-async function startProcess(env: Record<string, string> = {}): Promise<RunningServer> {
-  const tsx = join(process.cwd(), 'node_modules', '.bin', 'tsx');
-  const child = spawn(tsx, ['server/main.ts'], {
-    env: {
-      ...process.env,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
-      COMPANION_DIR: harness.companionDir,
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let stdout = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr?.on('data', () => {});
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const port = await within(
-    new Promise<number>((resolve) => {
-      const check = (): void => {
-        const line = stdout.split('\n').find((l) => l.includes('"server.listening"'));
-        if (line) resolve((JSON.parse(line) as { httpPort: number }).httpPort);
-        else setTimeout(check, 50);
-      };
-      check();
-    }),
-    'the server starting',
-    30_000,
-  );
-  return { child, httpUrl: `http://127.0.0.1:${port}`, stdout: () => stdout, exited };
-}
 
 /** A WebSocket client that completes the opening handshake and then ignores everything. */
 function stubbornPresenceClient(httpUrl: string): Promise<Socket> {
@@ -99,16 +54,9 @@ function stubbornPresenceClient(httpUrl: string): Promise<Socket> {
   });
 }
 
-function logEvents(stdout: string): Record<string, unknown>[] {
-  return stdout
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
-}
-
 describe('graceful shutdown', () => {
   it('on SIGTERM tells clients, closes sockets with 1001, drains, and exits 0', async () => {
-    const server = await startProcess();
+    const server = await harness.startProcess();
     const phone = await openClient(harness, `${server.httpUrl.replace('http', 'ws')}/presence`);
     phone.send(announce());
     await phone.nextOf('nearby');
@@ -144,7 +92,7 @@ describe('graceful shutdown', () => {
   }, 40_000);
 
   it('on SIGINT with well-behaved clients exits 0 as soon as they have closed', async () => {
-    const server = await startProcess();
+    const server = await harness.startProcess();
     const phone = await openClient(harness, `${server.httpUrl.replace('http', 'ws')}/presence`);
     phone.send(announce());
     await phone.nextOf('nearby');
