@@ -18,6 +18,7 @@ import type { HelloMessage, Item } from '../protocol/messages';
 import { AnswerBudget } from '../session/answer-budget';
 import { describeHandshakeFailure, VERIFICATION_FAILED } from '../session/failure-messages';
 import { HandshakeError, type HandshakeSuccess, runHandshake } from '../session/handshake';
+import { closeAfterHandshakeFailure } from '../session/last-word';
 import { MessageQueue } from '../session/message-queue';
 import { verificationCode } from '../session/verification-code';
 import type { StoredFile } from '../transfer/file-io';
@@ -449,7 +450,7 @@ export class Engine {
       return this.#deviceView(this.#pairingOf(session.peer.deviceId) ?? (await this.#pairingFrom(result)));
     } catch (error) {
       queue.dispose();
-      transport.close();
+      closeAfterHandshakeFailure(transport, error, this.#options.clock);
       if (error instanceof HandshakeError) {
         if (error.reason === 'bad-proof' || error.reason === 'wrong-device') {
           this.#notices.emit({ kind: 'verification-failed' });
@@ -655,7 +656,7 @@ export class Engine {
       return await this.#startSession(transport, queue, result);
     } catch (error) {
       queue.dispose();
-      transport.close();
+      closeAfterHandshakeFailure(transport, error, this.#options.clock);
       const message =
         error instanceof HandshakeError
           ? error.reason === 'not-paired'
@@ -1004,7 +1005,7 @@ export class Engine {
       return await this.#startSession(transport, queue, result);
     } catch (error) {
       queue.dispose();
-      transport.close();
+      closeAfterHandshakeFailure(transport, error, this.#options.clock);
       if (error instanceof HandshakeError) {
         if (error.reason === 'duplicate' && error.byRemote) {
           return this.#waitForSession(device.deviceId, DUPLICATE_WAIT_MS);
@@ -1059,7 +1060,7 @@ export class Engine {
       }
     } catch (error) {
       queue.dispose();
-      transport.close();
+      closeAfterHandshakeFailure(transport, error, this.#options.clock);
       if (!(error instanceof HandshakeError)) {
         this.#log(`incoming connection failed: ${messageOf(error)}`);
         return;

@@ -54,6 +54,14 @@ export class MemoryTransport implements Transport {
   /** Set by a test to lose frames on the way out (they still count as sent): a lossy link or a drop. */
   loseOutgoing: ((frame: Frame, transport: MemoryTransport) => boolean) | undefined;
 
+  /**
+   * Set by a test: frames take a turn of the event loop to arrive, and closing this end tears the channel
+   * down at once, losing those still on their way, as when a real connection is closed with data in its
+   * buffers.
+   */
+  closeLosesInFlight = false;
+  #tornDown = false;
+
   send(data: Frame): void {
     if (!this.#open) throw new Error('channel closed');
     // A real channel copies what it is given: senders reuse their buffers.
@@ -61,7 +69,12 @@ export class MemoryTransport implements Transport {
     this.sent.push(frame);
     if (this.loseOutgoing?.(frame, this)) return;
     const other = this.other;
-    queueMicrotask(() => other?.deliver(frame));
+    const arrive = () => {
+      if (!this.#tornDown) other?.deliver(frame);
+    };
+    // A channel that can lose what is in flight also takes a while to carry it: a turn of the event loop.
+    if (this.closeLosesInFlight) setImmediate(arrive);
+    else queueMicrotask(arrive);
   }
 
   deliver(frame: Frame): void {
@@ -87,6 +100,7 @@ export class MemoryTransport implements Transport {
   close(): void {
     if (!this.#open) return;
     this.#open = false;
+    if (this.closeLosesInFlight) this.#tornDown = true;
     for (const listener of this.#closeListeners) listener();
     const other = this.other;
     queueMicrotask(() => other?.close());
@@ -168,6 +182,9 @@ export class MemoryNetwork implements PeerNetwork {
     return mine;
   }
 
+  /** Every channel this device opens or accepts from now on loses what is in flight when it closes. */
+  closeLosesInFlight = false;
+
   /** Loses frames this device sends, on every channel it has or opens, while the filter says so. */
   loseOutgoing(filter: MemoryTransport['loseOutgoing']): void {
     this.#loseOutgoing = filter;
@@ -176,6 +193,7 @@ export class MemoryNetwork implements PeerNetwork {
 
   adopt(transport: MemoryTransport): void {
     transport.loseOutgoing = this.#loseOutgoing;
+    transport.closeLosesInFlight = this.closeLosesInFlight;
     this.transports.push(transport);
   }
 

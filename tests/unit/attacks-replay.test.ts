@@ -220,7 +220,9 @@ describe('replays against the engine', () => {
       item: { kind: 'link', url: 'https://attacker.example/' },
     });
     attacker.send(encodeDataFrame(toBase64Url(new Uint8Array(16)), 0, 0, new Uint8Array(10)));
-    await eventually(() => !attacker.isOpen);
+    // The desktop refuses and keeps the channel only until the dialler has read why, as a dialler does.
+    await eventually(() => attacker.messages().some((m) => m.t === 'reject'));
+    attacker.close();
     await settle();
 
     expect(attacker.messages().map((m) => m.t)).toEqual(['hello', 'reject']);

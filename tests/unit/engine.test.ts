@@ -131,6 +131,20 @@ describe('engine', () => {
     expect(desktop.engine.inbox()).toHaveLength(0);
   });
 
+  it('a device unpaired while away learns it, even where closing a channel loses what is in flight', async () => {
+    const hub = new MemoryHub();
+    const desktop = await open(hub, DESKTOP_UA);
+    const phone = await open(hub, PHONE_UA);
+    await pairDevices(desktop, phone);
+    const phoneId = desktop.engine.snapshot().devices[0]?.deviceId ?? '';
+    phone.network().goOffline();
+    await desktop.engine.unpair(phoneId);
+    // The desktop's refusal is its last word on the channel: closing at once would lose it.
+    desktop.network().closeLosesInFlight = true;
+    phone.network().setStatus('online');
+    await waitFor(phone.engine, (s) => s.devices[0]?.status === 'unpaired');
+  });
+
   it('tells an online device that it was unpaired', async () => {
     const hub = new MemoryHub();
     const desktop = await open(hub, DESKTOP_UA);
