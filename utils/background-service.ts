@@ -28,7 +28,7 @@ import { loadLastTarget } from './last-target';
 import type { MenuSync } from './menu-sync';
 import { clickActionFor, notify, notifyNotice, parseReceivedNotificationId } from './notifications';
 import { readBlobUrlInTab } from './read-blob-url';
-import { downloadOf, onReceivedDownloadChanged, saveReceivedFile } from './received-files';
+import { onReceivedDownloadChanged, saveReceivedFile, showReceivedFile } from './received-files';
 import { loadSettings } from './settings';
 
 export interface BackgroundService {
@@ -270,8 +270,14 @@ export function createBackgroundService(access: EngineAccess, menus: MenuSync): 
       if ('open' in action) await browser.tabs.create({ url: action.open });
       else if ('copy' in action) await copy(action.copy);
       else if (item.item.kind === 'file') {
-        const downloadId = await downloadOf(item.item.transferId, item.item.file);
-        if (downloadId !== undefined) browser.downloads.show(downloadId);
+        const { transferId, file, name } = item.item;
+        await showReceivedFile(transferId, file).catch((error: unknown) =>
+          notify(
+            `show:${Date.now()}`,
+            `Cannot show ${name}`,
+            error instanceof Error ? error.message : String(error),
+          ),
+        );
       }
     },
 
@@ -287,6 +293,9 @@ export function createBackgroundService(access: EngineAccess, menus: MenuSync): 
             return { ok: true, value: await recentDownloads() };
           case 'send-download':
             return await sendDownload(access, request.downloadId, request.deviceIds);
+          case 'show-received-file':
+            await showReceivedFile(request.transferId, request.file);
+            return { ok: true, value: null };
         }
       } catch (error) {
         return { ok: false, error: error instanceof Error ? error.message : String(error) };

@@ -77,7 +77,9 @@ export interface FilesQueued {
 /** Requests the background answers itself, because only it has the APIs. */
 export type BackgroundRequest =
   | { type: 'recent-downloads' }
-  | { type: 'send-download'; downloadId: number; deviceIds: string[] };
+  | { type: 'send-download'; downloadId: number; deviceIds: string[] }
+  /** Shows a received file where Downloads put it (the file manager, with the file selected). */
+  | { type: 'show-received-file'; transferId: string; file: number };
 
 export interface RecentDownload {
   id: number;
@@ -95,6 +97,7 @@ export interface RecentDownload {
 export interface BackgroundResponses {
   'recent-downloads': RecentDownload[];
   'send-download': FilesQueued;
+  'show-received-file': null;
 }
 
 /** Sent to the background by popup and options. */
@@ -128,6 +131,7 @@ export interface EngineBroadcast {
 const BACKGROUND_REQUEST_TYPES: ReadonlySet<string> = new Set<BackgroundRequest['type']>([
   'recent-downloads',
   'send-download',
+  'show-received-file',
 ]);
 
 export function isBackgroundRequest(

@@ -21,12 +21,19 @@ export function parseReceivedNotificationId(
   return match?.[1] && match[2] ? { fromDeviceId: match[1], itemId: match[2] } : undefined;
 }
 
-/** Whether clicking the notification opens a tab (http/https only) or copies text. */
+/** What clicking the notification (or its one button) does: open a tab (http/https only), copy, or show the file. */
 export function clickActionFor(item: ReceivedItem): { open: string } | { copy: string } | { show: string } {
   const { item: content } = item;
   if (content.kind === 'text') return { copy: content.text };
   if (content.kind === 'file') return { show: content.name };
   return isOpenableUrl(content.url) ? { open: content.url } : { copy: content.url };
+}
+
+/** The button's words for what it does. */
+export function actionLabel(action: ReturnType<typeof clickActionFor>): string {
+  if ('open' in action) return 'Open';
+  if ('copy' in action) return 'Copy';
+  return 'Show in folder';
 }
 
 export async function notify(id: string, title: string, message: string, buttons?: string[]): Promise<void> {
@@ -49,7 +56,7 @@ export async function notifyNotice(notice: EngineNotice, notifyOnReceive: boolea
         receivedNotificationId(notice.item),
         `From ${notice.item.fromName}`,
         describeItem(notice.item.item),
-        ['open' in action ? 'Open' : 'Copy'],
+        [actionLabel(action)],
       );
       return;
     }

@@ -54,6 +54,22 @@ export async function downloadOf(transferId: string, file: number): Promise<numb
   return saved[`${transferId}/${file}`];
 }
 
+/**
+ * Shows a received file in the file manager, or says why it cannot: Downloads no longer has it (moved or
+ * deleted), or the browser restarted since and the record of which download it was is gone.
+ */
+export async function showReceivedFile(transferId: string, file: number): Promise<void> {
+  const downloadId = await downloadOf(transferId, file);
+  const [download] = downloadId === undefined ? [] : await browser.downloads.search({ id: downloadId });
+  if (downloadId === undefined || !download) {
+    throw new Error('DirectDrop no longer knows where this file was saved: look in Downloads/DirectDrop.');
+  }
+  if (!download.exists || download.state !== 'complete') {
+    throw new Error('This file is no longer in Downloads: it was moved or deleted.');
+  }
+  browser.downloads.show(downloadId);
+}
+
 /** When Downloads finished (or failed) writing one of our files, the engine's copy can go. */
 export async function onReceivedDownloadChanged(
   access: EngineAccess,

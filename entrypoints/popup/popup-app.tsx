@@ -84,6 +84,9 @@ export function PopupApp() {
       onRemoveItem={async (id) => {
         await askEngine({ type: 'remove-inbox-item', id });
       }}
+      onShowFile={async (transferId, file) => {
+        await askEngine({ type: 'show-received-file', transferId, file });
+      }}
       onOpenOptions={openOptions}
       downloads={downloads.downloads}
       transferActions={transferActions}

@@ -25,6 +25,7 @@ import { useNow } from '../../components/use-now';
 import type { EngineSnapshot } from '../../core/engine/engine';
 import type { ReceivedItem } from '../../core/engine/state-store';
 import { SHIPPED_COMPANION_BUILD } from '../../utils/shipped-companion-build';
+import { PopupFileCard } from './popup-file-card';
 
 const RECENT_ITEMS = 3;
 
@@ -41,6 +42,8 @@ export interface PopupViewProps {
   onRename(name: string): Promise<void>;
   onUnpair(deviceId: string): Promise<void>;
   onRemoveItem(id: string): Promise<void>;
+  /** Shows a received file where Downloads saved it. */
+  onShowFile(transferId: string, file: number): Promise<void>;
   onOpenOptions(): void;
   onSendFiles(deviceIds: string[], files: File[]): Promise<void>;
   /** Set where a file dialog would close the popup (Firefox): "Choose files" opens the send page. */
@@ -160,6 +163,14 @@ export function PopupView(props: PopupViewProps) {
                 now={now}
                 onRemove={props.onRemoveItem}
                 compact
+                renderFile={(file) => (
+                  <PopupFileCard
+                    entry={file}
+                    now={now}
+                    onRemove={props.onRemoveItem}
+                    onShow={props.onShowFile}
+                  />
+                )}
               />
             ))}
           </ul>

@@ -188,6 +188,27 @@ test('sends a file phone -> desktop, which lands in Downloads/DirectDrop verifie
       }),
     );
   expect(sha256Hex(readFileSync(saved))).toBe(sha256Hex(data));
+
+  // The popup lists it, and shows it where Downloads put it. Headless Chromium has no file manager to
+  // open, so the call is recorded instead of made.
+  const downloadId = await desktop.worker.evaluate(async () => {
+    const [item] = await chrome.downloads.search({ filenameRegex: 'from phone', state: 'complete' });
+    const shown: number[] = [];
+    Object.assign(globalThis, { shownDownloads: shown });
+    chrome.downloads.show = (id: number) => {
+      shown.push(id);
+    };
+    return item?.id;
+  });
+  const card = paired.popup.getByTestId('inbox-item').filter({ hasText: 'from phone.bin' });
+  await card.getByTestId('file-show').click();
+  await expect
+    .poll(() =>
+      desktop.worker.evaluate(() => (globalThis as unknown as { shownDownloads: number[] }).shownDownloads),
+    )
+    .toEqual([downloadId]);
+  await expect(card.locator('.item-card__note')).toHaveCount(0);
+  await paired.popup.screenshot({ path: 'artifacts/screenshots/popup-received-file.png' });
 });
 
 test('resumes a transfer after the receiving page was reloaded mid-way, and verifies it', async () => {
@@ -229,5 +250,6 @@ test('queues a file for an offline phone and delivers it when the phone comes ba
 declare const chrome: {
   downloads: {
     search(query: Record<string, unknown>): Promise<Array<{ id: number; filename: string }>>;
+    show(id: number): void;
   };
 };
