@@ -15,6 +15,7 @@ import { join, resolve } from 'node:path';
 import { expect } from '@playwright/test';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import type { EngineRequest, EngineResponses, RpcResult } from '../../../utils/extension-messages';
+import { browserTab, type MenuClick } from '../../e2e/support/extension';
 import { scratchDir } from '../../e2e/support/scratch';
 
 export const FIREFOX_PATH = process.env.FIREFOX_PATH ?? '/usr/bin/firefox-esr';
@@ -164,11 +165,6 @@ export async function configureAddon(page: Page, serverUrl: string): Promise<voi
   );
 }
 
-export interface MenuClick {
-  info: { linkUrl?: string; selectionText?: string; pageUrl?: string; srcUrl?: string; mediaType?: string };
-  tab: { url: string; title: string };
-}
-
 /**
  * Calls the background page's contextMenus.onClicked handler with Firefox's info/tab shapes. Firefox's
  * MV2 background page lives in the same process as the add-on's tabs, so a tab reaches it directly.
@@ -187,21 +183,12 @@ export async function clickAddonContextMenu(
       };
       const result = await background.directDrop.onContextMenuClicked(
         { menuItemId: id, editable: false, frameId: 0, ...info },
-        {
-          id: 1,
-          index: 0,
-          windowId: 1,
-          active: true,
-          highlighted: true,
-          pinned: false,
-          incognito: false,
-          ...tab,
-        },
+        tab,
       );
       // A plain copy: the object belongs to the background page's compartment.
       return JSON.parse(JSON.stringify(result)) as RpcResult<unknown>;
     },
-    { id: menuItemId, ...click },
+    { id: menuItemId, info: click.info, tab: browserTab(click.tab) },
   );
 }
 

@@ -10,6 +10,20 @@ export interface MenuClick {
   tab: { url: string; title: string };
 }
 
+/** A tab as the browser hands it to a handler: the test's address and title in a whole tabs.Tab. */
+export function browserTab(tab: MenuClick['tab']) {
+  return {
+    id: 1,
+    index: 0,
+    windowId: 1,
+    active: true,
+    highlighted: true,
+    pinned: false,
+    incognito: false,
+    ...tab,
+  };
+}
+
 /** Calls contextMenus.onClicked's handler in the service worker with a click on `menuItemId`. */
 export async function clickContextMenu(
   desktop: Desktop,
@@ -23,21 +37,9 @@ export async function clickContextMenu(
           directDrop: { onContextMenuClicked(info: unknown, tab: unknown): Promise<RpcResult<unknown>> };
         }
       ).directDrop;
-      return handle.onContextMenuClicked(
-        { menuItemId: id, editable: false, frameId: 0, ...info },
-        {
-          id: 1,
-          index: 0,
-          windowId: 1,
-          active: true,
-          highlighted: true,
-          pinned: false,
-          incognito: false,
-          ...tab,
-        },
-      );
+      return handle.onContextMenuClicked({ menuItemId: id, editable: false, frameId: 0, ...info }, tab);
     },
-    { id: menuItemId, ...click },
+    { id: menuItemId, info: click.info, tab: browserTab(click.tab) },
   );
 }
 
@@ -73,17 +75,8 @@ export async function pressShortcut(
           directDrop: { onCommand(command: string, tab: unknown): Promise<RpcResult<unknown>> };
         }
       ).directDrop;
-      return handle.onCommand(command, {
-        id: 1,
-        index: 0,
-        windowId: 1,
-        active: true,
-        highlighted: true,
-        pinned: false,
-        incognito: false,
-        ...tab,
-      });
+      return handle.onCommand(command, tab);
     },
-    { command, tab },
+    { command, tab: browserTab(tab) },
   );
 }
