@@ -49,6 +49,9 @@ function launch(profileDir: string, prefs: Record<string, unknown>): Promise<Bro
     headless: true,
     userDataDir: profileDir,
     args: ['--remote-allow-system-access'],
+    // In CI, what Firefox prints goes to the log: a start that stalls (seen once, not explained) then
+    // shows where it stopped.
+    dumpio: process.env.CI === 'true',
     extraPrefsFirefox: {
       // Nothing this machine cannot reach: no captive-portal probe, no connectivity checks, no telemetry pings.
       'network.captive-portal-service.enabled': false,
