@@ -89,6 +89,9 @@ function subscribe<T>(set: Set<Listener<T>>, listener: Listener<T>): Unsubscribe
   return () => set.delete(listener);
 }
 
+/** PeerJS's names for a connection whose ICE failed or closed. */
+const SETUP_ERROR_TYPES: ReadonlySet<string> = new Set(['negotiation-failed', 'connection-closed']);
+
 /** The connection's ICE or DTLS setup failed: dialling again may succeed, unlike a missing answer. */
 class SetupFailedError extends Error {
   constructor() {
@@ -183,7 +186,7 @@ export class PeerJsNetwork implements PeerNetwork {
         failures.delete(fail);
         if (failures.size === 0) this.#pending.delete(remotePeerId);
         connection.off('open', opened);
-        connection.off('error', fail);
+        connection.off('error', errored);
         connection.off('close', closed);
       };
       const fail = (error: Error) => {
@@ -195,7 +198,11 @@ export class PeerJsNetwork implements PeerNetwork {
         settle();
         resolve(new PeerJsTransport(connection, true));
       };
-      const closed = () => fail(new Error('the connection closed while opening'));
+      // Before it opens, a connection whose ICE or DTLS gave up is reported by PeerJS as one of these (or
+      // as closed), depending on which state change it heard first: all are a failed setup.
+      const closed = () => fail(new SetupFailedError());
+      const errored = (error: PeerError<string>) =>
+        fail(SETUP_ERROR_TYPES.has(error.type) ? new SetupFailedError() : error);
       const cancelTimer = this.options.clock.setTimeout(
         () => fail(new Error('the other device did not answer in time')),
         timeoutMs,
@@ -203,7 +210,7 @@ export class PeerJsNetwork implements PeerNetwork {
       const stopWatching = onSetupFailure(connection, () => fail(new SetupFailedError()));
       failures.add(fail);
       connection.on('open', opened);
-      connection.on('error', fail);
+      connection.on('error', errored);
       connection.on('close', closed);
     });
   }
